@@ -1,0 +1,378 @@
+"""The reader/writer registry and content-based format detection.
+
+Adding a format is one new module in :mod:`glutesense.io` that calls
+:func:`register` at import time, plus one line in ``_FORMAT_MODULES`` in
+``glutesense/io/__init__.py``.
+
+Detection looks at the *content* (formats.md §1.7), never only at the
+extension: a :class:`Probe` exposes the first bytes, the first text lines and,
+for zip files, the member names. Each :class:`FormatSpec` has a cheap ``sniff``
+predicate; specs are tried from the highest ``priority`` down, so specific
+formats (phyphox, Sensor Logger) win over the generic CSV reader.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io as _io
+import os
+import sqlite3
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..errors import (FormatError, GlutesenseError, InputTooLargeError, SamplingRateError,
+                      UnsupportedFormatError)
+from ..recording import Recording
+
+__all__ = ["FormatSpec", "Probe", "register", "registry", "detect", "read", "write",
+           "safe_zip", "MIN_FS_HZ", "MAX_ZIP_UNCOMPRESSED", "PARSE_ERRORS"]
+
+#: Below this rate a recording is refused: no mechanism can be seen in it.
+MIN_FS_HZ = 5.0
+#: Largest total uncompressed size accepted from a zip (zip-bomb guard).
+MAX_ZIP_UNCOMPRESSED = 4 * 1024**3
+#: Largest ratio of uncompressed to compressed size accepted for big zip members.
+MAX_ZIP_RATIO = 200
+
+#: Exceptions that parsing library code raises on malformed input. The registry turns
+#: them into :class:`FormatError`; anything else is a bug and propagates.
+PARSE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, KeyError, IndexError, UnicodeError, EOFError, OverflowError,
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, sqlite3.Error, struct.error,
+    _io.UnsupportedOperation, NotImplementedError,
+)
+
+
+def _extra_parse_errors() -> tuple[type[BaseException], ...]:
+    extra: list[type[BaseException]] = []
+    try:
+        import pandas.errors as pe
+
+        extra += [pe.ParserError, pe.EmptyDataError]
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import pyarrow
+
+        extra.append(pyarrow.ArrowException)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import python_calamine
+
+        extra.append(python_calamine.CalamineError)
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+    return tuple(extra)
+
+
+class Probe:
+    """Cheap, cached views of a file's content for format sniffing.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    head_size : int
+        How many bytes to read for :attr:`head`.
+    """
+
+    def __init__(self, path: str | os.PathLike, head_size: int = 65536) -> None:
+        self.path = Path(path)
+        self._head_size = head_size
+
+    @cached_property
+    def size(self) -> int:
+        """File size in bytes."""
+        return self.path.stat().st_size
+
+    @cached_property
+    def head(self) -> bytes:
+        """The first bytes of the file."""
+        with open(self.path, "rb") as f:
+            return f.read(self._head_size)
+
+    @cached_property
+    def is_zip(self) -> bool:
+        """True when the file is a zip archive."""
+        return self.head[:4] == b"PK\x03\x04" and zipfile.is_zipfile(self.path)
+
+    @cached_property
+    def zip_names(self) -> tuple[str, ...]:
+        """Member names when the file is a zip, else ()."""
+        if not self.is_zip:
+            return ()
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                return tuple(z.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+            return ()
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        """True when the file is an SQLite database."""
+        return self.head.startswith(b"SQLite format 3\x00")
+
+    @cached_property
+    def text(self) -> str | None:
+        """The head decoded as text (UTF-8 with BOM stripped, else Latin-1), or None if binary."""
+        head = self.head
+        if not head or b"\x00" in head[:8192]:
+            return None
+        try:
+            txt = head.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:  # a multi-byte char cut at the end of the head
+                txt = head[: exc.start].decode("utf-8-sig")
+            else:
+                txt = head.decode("latin-1")
+                printable = sum(c.isprintable() or c in "\r\n\t" for c in txt[:4096])
+                if printable < 0.95 * min(len(txt), 4096):
+                    return None
+        return txt
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The first complete text lines (at most 50), or [] if binary."""
+        if self.text is None:
+            return []
+        parts = self.text.splitlines()
+        if len(self.head) == self._head_size and parts and not self.text.endswith(("\n", "\r")):
+            parts = parts[:-1]  # drop a line cut by the head limit
+        return parts[:50]
+
+    @cached_property
+    def first_line(self) -> str:
+        """The first non-empty text line, stripped ('' if none)."""
+        for line in self.lines:
+            if line.strip():
+                return line.strip()
+        return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class FormatSpec:
+    """One supported format.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier, e.g. ``"phyphox-zip"``.
+    title : str
+        Human name, e.g. ``"phyphox export (zip of CSV)"``.
+    signature : str
+        How it is recognised, in words (shown by ``glutesense formats``).
+    sniff : callable(Probe) -> bool
+        Cheap content test.
+    reader : callable(Path, Probe) -> Recording or None
+        Reads the file. None for a format that is listed but cannot be read.
+    writer : callable(Recording, Path) -> None or None
+        Writes the format, if supported.
+    extensions : tuple of str
+        Extensions used by :func:`write` to choose a writer (and a hint for detection).
+    priority : int
+        Higher is tried first.
+    module : str
+        The module implementing it (shown by ``glutesense formats``).
+    note : str
+        Limitations or the reason a format is not readable.
+    """
+
+    name: str
+    title: str
+    signature: str
+    sniff: Callable[[Probe], bool]
+    reader: Callable[[Path, Probe], Recording] | None
+    writer: Callable[[Recording, Path], None] | None = None
+    extensions: tuple[str, ...] = ()
+    priority: int = 50
+    module: str = ""
+    note: str = ""
+
+
+_REGISTRY: dict[str, FormatSpec] = {}
+
+
+def register(spec: FormatSpec) -> FormatSpec:
+    """Add *spec* to the registry (at import time of its module)."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"format {spec.name!r} registered twice")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def registry() -> list[FormatSpec]:
+    """All registered formats, most specific first."""
+    from . import _load_all
+
+    _load_all()
+    return sorted(_REGISTRY.values(), key=lambda s: (-s.priority, s.name))
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise FormatError("no such file", path=str(path))
+    if path.is_dir():
+        raise FormatError("is a directory, not a file", path=str(path))
+    if path.stat().st_size == 0:
+        raise FormatError("the file is empty", path=str(path))
+
+
+def detect(path: str | os.PathLike) -> FormatSpec:
+    """Return the format of *path*, judged by its content.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        If no registered format recognises the content.
+    """
+    path = Path(path)
+    _check_file(path)
+    probe = Probe(path)
+    try:
+        probe.head
+    except OSError as exc:
+        raise FormatError(f"cannot be read: {exc.strerror or exc}", path=str(path)) from None
+    for spec in registry():
+        try:
+            if spec.sniff(probe):
+                return spec
+        except PARSE_ERRORS + (OSError,):
+            continue
+    kind = ("a zip archive" if probe.is_zip else "binary data" if probe.text is None
+            else f"text starting {probe.first_line[:40]!r}")
+    raise UnsupportedFormatError(
+        f"not a supported recording format ({kind}); `glutesense formats` lists what can be read",
+        path=str(path))
+
+
+def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
+    """Read a recording from *path*, detecting the format by content.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    format : str or None
+        Force a format by its registry name (see ``glutesense formats``).
+
+    Returns
+    -------
+    Recording
+        With ``meta["format"]``, ``meta["path"]`` and everything the reader
+        inferred in ``meta["inferred"]``.
+
+    Raises
+    ------
+    GlutesenseError
+        (a ``ValueError``) for any unreadable, truncated, unsupported or
+        implausible input; the message names the file.
+    """
+    path = Path(path)
+    try:
+        if format is not None:
+            _check_file(path)
+            try:
+                spec = next(s for s in registry() if s.name == format)
+            except StopIteration:
+                raise UnsupportedFormatError(f"unknown format {format!r}") from None
+        else:
+            spec = detect(path)
+        if spec.reader is None:
+            raise UnsupportedFormatError(f"{spec.title} is recognised but cannot be read: {spec.note}")
+        try:
+            rec = spec.reader(path, Probe(path))
+        except GlutesenseError:
+            raise
+        except MemoryError:
+            raise InputTooLargeError("too large to read into memory") from None
+        except PARSE_ERRORS + _extra_parse_errors() as exc:
+            raise FormatError(f"not a valid {spec.title}: {_describe(exc)}") from exc
+        except OSError as exc:
+            raise FormatError(f"cannot be read: {exc.strerror or exc}") from exc
+        rec = _finish(rec, spec, path)
+    except GlutesenseError as exc:
+        raise exc.with_path(path)
+    return rec
+
+
+def _describe(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split())
+    name = type(exc).__name__
+    if not msg:
+        return name
+    return msg[:200]
+
+
+def _finish(rec: Recording, spec: FormatSpec, path: Path) -> Recording:
+    if rec.n_samples < 2:
+        raise FormatError("contains fewer than 2 samples")
+    if rec.fs < MIN_FS_HZ:
+        raise SamplingRateError(
+            f"sampling rate {rec.fs:.3g} Hz is too low (glutesense needs at least {MIN_FS_HZ:g} Hz)")
+    import numpy as np
+
+    if not np.all(np.isfinite(rec.data)):
+        raise FormatError("contains NaN or infinite samples that could not be repaired")
+    meta = dict(rec.meta)
+    meta.setdefault("format", spec.name)
+    meta["path"] = str(path)
+    return rec.replace(meta=meta)
+
+
+def write(rec: Recording, path: str | os.PathLike, *, format: str | None = None) -> None:
+    """Write *rec* to *path*; the format follows the extension unless given.
+
+    The file is written to a temporary name in the same folder and renamed into
+    place, so a failure never leaves a half-written file.
+    """
+    path = Path(path)
+    specs = [s for s in registry() if s.writer is not None]
+    if format is not None:
+        cands = [s for s in specs if s.name == format]
+    else:
+        name = path.name.lower()
+        cands = sorted((s for s in specs if any(name.endswith(e) for e in s.extensions)),
+                       key=lambda s: -max(len(e) for e in s.extensions if name.endswith(e)))
+    if not cands:
+        exts = sorted({e for s in specs for e in s.extensions})
+        raise UnsupportedFormatError(f"cannot write this format; use one of {', '.join(exts)}",
+                                     path=str(path))
+    cands[0].writer(rec, path)
+
+
+def safe_zip(path: Path) -> zipfile.ZipFile:
+    """Open a zip after checking it is not a zip bomb.
+
+    Raises
+    ------
+    InputTooLargeError
+        If the members would expand beyond :data:`MAX_ZIP_UNCOMPRESSED` bytes
+        in total, or a large member is compressed more than :data:`MAX_ZIP_RATIO`:1.
+    """
+    z = zipfile.ZipFile(path)
+    total = 0
+    for info in z.infolist():
+        total += info.file_size
+        if info.file_size > 50 * 1024**2 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            z.close()
+            raise InputTooLargeError(
+                f"zip member {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}:1 "
+                "(zip bomb?)")
+    if total > MAX_ZIP_UNCOMPRESSED:
+        z.close()
+        raise InputTooLargeError(f"zip expands to {total / 1024**3:.1f} GiB")
+    return z
+
+
+def describe_spec(spec: FormatSpec) -> dict[str, Any]:
+    """JSON-ready description of a format (``glutesense formats --json``)."""
+    return {"name": spec.name, "title": spec.title, "signature": spec.signature,
+            "reader": spec.module if spec.reader else None,
+            "writable": spec.writer is not None, "extensions": list(spec.extensions),
+            "note": spec.note}

@@ -1,0 +1,610 @@
+"""The core containers: :class:`Recording` and :class:`Annotations`.
+
+A :class:`Recording` is a multichannel signal sampled at one constant rate,
+in SI units, with time on the last axis (MNE's ``(n_channels, n_times)``
+convention; scipy's ``axis=-1``). It is immutable: the array is read-only and
+every operation returns a new object.
+
+Streams recorded at different rates (EMG at 2 kHz next to acceleration at
+100 Hz) are kept at their own rates in :attr:`Recording.streams`, aligned on
+time through each stream's :attr:`Recording.t0`.
+
+Phone apps deliver irregular time stamps; :meth:`Recording.from_timestamps`
+turns them into a uniform grid and records the achieved rate, the jitter, gaps,
+duplicates and sample-and-hold logging in ``meta["inferred"]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .errors import ParameterError, SamplingRateError, TimeBaseError
+
+__all__ = ["Recording", "Annotations", "MECHANISMS", "concatenate"]
+
+#: The five mechanisms, in report order (DESIGN §1).
+MECHANISMS = ("twitch", "postural", "pulse", "nerve", "vibration")
+
+_NICE_RATES = (
+    1, 2, 4, 5, 8, 10, 12.5, 16, 20, 25, 26, 30, 32, 40, 50, 52, 60, 64, 100, 104, 120, 125,
+    128, 200, 208, 250, 256, 400, 416, 500, 512, 800, 833, 1000, 1024, 1600, 1666, 2000, 2048,
+    3200, 4000, 4096, 8000,
+)
+
+
+def _freeze(obj: Any) -> Any:
+    """Deep-copy JSON-like metadata into read-only mappings and tuples."""
+    if isinstance(obj, Mapping):
+        return MappingProxyType({str(k): _freeze(v) for k, v in obj.items()})
+    if isinstance(obj, (list, tuple)):
+        return tuple(_freeze(v) for v in obj)
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def thaw(obj: Any) -> Any:
+    """Turn frozen metadata back into plain dicts and lists (for JSON)."""
+    if isinstance(obj, Mapping):
+        return {k: thaw(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return [thaw(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    if a.flags.writeable and a.base is not None:
+        a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Annotations:
+    """Labelled time intervals: ground truth, manual labels or detector output.
+
+    Parameters
+    ----------
+    onset : array_like of float, shape (n,)
+        Start of each interval in seconds, on the recording's time axis.
+    duration : array_like of float, shape (n,)
+        Length of each interval in seconds (0 for point events).
+    label : sequence of str
+        What happened, e.g. ``"twitch"``, ``"beat"``, ``"burst"``, ``"voluntary"``.
+    mechanism : sequence of str or None
+        One of :data:`MECHANISMS`, or None (e.g. voluntary movement).
+    source : sequence of str
+        ``"truth"``, ``"manual"`` or ``"detector:<name>"``.
+    value : array_like of float, shape (n,)
+        A number attached to each event (peak amplitude, heart rate, ...); NaN if none.
+    """
+
+    onset: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    duration: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    label: tuple[str, ...] = ()
+    mechanism: tuple[str | None, ...] = ()
+    source: tuple[str, ...] = ()
+    value: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        onset = np.asarray(self.onset, dtype=float).reshape(-1)
+        n = onset.size
+        duration = np.asarray(self.duration, dtype=float).reshape(-1)
+        if duration.size == 1 and n != 1:
+            duration = np.full(n, float(duration[0]))
+        value = np.asarray(self.value, dtype=float).reshape(-1)
+        if value.size == 0 and n:
+            value = np.full(n, np.nan)
+        label, mech, source = (tuple(self.label), tuple(self.mechanism), tuple(self.source))
+        if len(mech) == 0 and n:
+            mech = (None,) * n
+        if len(source) == 1 and n != 1:
+            source = source * n
+        if len(label) == 1 and n != 1:
+            label = label * n
+        for name, seq in (("duration", duration), ("label", label), ("mechanism", mech),
+                          ("source", source), ("value", value)):
+            if len(seq) != n:
+                raise ParameterError(f"Annotations.{name} has {len(seq)} entries, onset has {n}")
+        if not np.all(np.isfinite(onset)) or np.any(duration < 0) or not np.all(np.isfinite(duration)):
+            raise ParameterError("Annotations need finite onsets and finite durations ≥ 0")
+        bad = [m for m in mech if m is not None and m not in MECHANISMS]
+        if bad:
+            raise ParameterError(f"unknown mechanism {bad[0]!r}; expected one of {MECHANISMS}")
+        order = np.argsort(onset, kind="stable")
+        object.__setattr__(self, "onset", _readonly(onset[order]))
+        object.__setattr__(self, "duration", _readonly(duration[order]))
+        object.__setattr__(self, "value", _readonly(value[order]))
+        object.__setattr__(self, "label", tuple(str(label[i]) for i in order))
+        object.__setattr__(self, "mechanism", tuple(mech[i] for i in order))
+        object.__setattr__(self, "source", tuple(str(source[i]) for i in order))
+
+    def __len__(self) -> int:
+        return int(self.onset.size)
+
+    def select(self, *, mechanism: str | None = None, source: str | None = None,
+               label: str | None = None) -> "Annotations":
+        """Return the annotations matching every given criterion.
+
+        ``source`` matches exactly or as a prefix ending in ``:`` (``"detector:"``).
+        """
+        keep = np.ones(len(self), dtype=bool)
+        if mechanism is not None:
+            keep &= np.array([m == mechanism for m in self.mechanism], dtype=bool)
+        if label is not None:
+            keep &= np.array([lab == label for lab in self.label], dtype=bool)
+        if source is not None:
+            keep &= np.array([s == source or (source.endswith(":") and s.startswith(source))
+                              for s in self.source], dtype=bool)
+        return self._take(np.flatnonzero(keep))
+
+    def _take(self, idx: np.ndarray) -> "Annotations":
+        return Annotations(self.onset[idx], self.duration[idx], [self.label[i] for i in idx],
+                           [self.mechanism[i] for i in idx], [self.source[i] for i in idx],
+                           self.value[idx])
+
+    def shift(self, seconds: float) -> "Annotations":
+        """Return the annotations moved by *seconds* on the time axis."""
+        return dataclasses.replace(self, onset=self.onset + seconds)
+
+    def crop(self, tmin: float, tmax: float) -> "Annotations":
+        """Keep events whose onset lies in ``[tmin, tmax)``."""
+        return self._take(np.flatnonzero((self.onset >= tmin) & (self.onset < tmax)))
+
+    def __add__(self, other: "Annotations") -> "Annotations":
+        return Annotations(np.r_[self.onset, other.onset], np.r_[self.duration, other.duration],
+                           self.label + other.label, self.mechanism + other.mechanism,
+                           self.source + other.source, np.r_[self.value, other.value])
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One JSON-ready dict per event."""
+        return [
+            {"onset_s": float(o), "duration_s": float(d), "label": lab, "mechanism": m,
+             "source": s, "value": (None if not np.isfinite(v) else float(v))}
+            for o, d, lab, m, s, v in zip(self.onset, self.duration, self.label,
+                                          self.mechanism, self.source, self.value)
+        ]
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> "Annotations":
+        """Inverse of :meth:`to_records`."""
+        recs = list(records)
+        return cls(
+            [r["onset_s"] for r in recs], [r.get("duration_s", 0.0) for r in recs],
+            [r.get("label", "") for r in recs], [r.get("mechanism") for r in recs],
+            [r.get("source", "manual") for r in recs],
+            [np.nan if r.get("value") is None else r["value"] for r in recs],
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Recording:
+    """A multichannel recording sampled at a constant rate, in SI units.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_channels, n_samples)
+        Samples in SI units (see :mod:`glutesense.units`). Stored as a read-only
+        C-contiguous float64 array.
+    fs : float
+        Sampling rate in Hz; required, finite and > 0.
+    ch_names, ch_types, ch_units : sequence of str
+        One entry per channel. Types are e.g. ``"acc"``, ``"gyro"``, ``"emg"``,
+        ``"force"``, ``"cop"``; units are SI strings (``"m/s^2"``, ``"V"``, ...).
+    start : datetime or None
+        Wall-clock time (tz-aware UTC) of ``t = 0``, or None if unknown.
+    t0 : float
+        Time of the first sample in seconds on the recording's time axis.
+    annotations : Annotations
+        Events (ground truth, manual labels or detector output).
+    meta : mapping
+        JSON-like provenance: ``format``, ``app``, ``device``, ``path``,
+        ``inferred`` (units, gravity, time base, achieved rate, jitter, ...) and
+        ``warnings`` (list of str).
+    streams : mapping of str to Recording
+        Further streams at their own rates (e.g. ``{"emg": Recording}``),
+        aligned through their ``t0`` on the same time axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rec = Recording(np.zeros((3, 500)), fs=100.0, ch_names=("acc_x", "acc_y", "acc_z"),
+    ...                 ch_types=("acc",) * 3, ch_units=("m/s^2",) * 3)
+    >>> rec.duration
+    5.0
+    >>> rec.crop(1.0, 2.0).n_samples
+    100
+    """
+
+    data: np.ndarray
+    fs: float
+    ch_names: tuple[str, ...]
+    ch_types: tuple[str, ...]
+    ch_units: tuple[str, ...]
+    start: _dt.datetime | None = None
+    t0: float = 0.0
+    annotations: Annotations = dataclasses.field(default_factory=Annotations)
+    meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    streams: Mapping[str, "Recording"] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            fs = float(self.fs)
+        except (TypeError, ValueError):
+            raise SamplingRateError(f"fs must be a number in Hz, got {self.fs!r}") from None
+        if not math.isfinite(fs) or fs <= 0:
+            raise SamplingRateError(f"fs must be finite and > 0 Hz, got {self.fs!r}")
+        data = np.asarray(self.data, dtype=np.float64)
+        if data.ndim == 1:
+            data = data[np.newaxis, :]
+        if data.ndim != 2:
+            raise ParameterError(f"data must have shape (n_channels, n_samples), got {data.shape}")
+        names, types, units = tuple(self.ch_names), tuple(self.ch_types), tuple(self.ch_units)
+        for what, seq in (("ch_names", names), ("ch_types", types), ("ch_units", units)):
+            if len(seq) != data.shape[0]:
+                raise ParameterError(f"{what} has {len(seq)} entries for {data.shape[0]} channels")
+        if len(set(names)) != len(names):
+            raise ParameterError(f"channel names must be unique, got {names}")
+        if self.start is not None:
+            if self.start.tzinfo is None:
+                raise ParameterError("start must be timezone-aware (UTC)")
+            object.__setattr__(self, "start", self.start.astimezone(_dt.timezone.utc))
+        if not math.isfinite(float(self.t0)):
+            raise ParameterError("t0 must be finite")
+        object.__setattr__(self, "fs", fs)
+        object.__setattr__(self, "t0", float(self.t0))
+        object.__setattr__(self, "data", _readonly(data))
+        object.__setattr__(self, "ch_names", tuple(map(str, names)))
+        object.__setattr__(self, "ch_types", tuple(map(str, types)))
+        object.__setattr__(self, "ch_units", tuple(map(str, units)))
+        object.__setattr__(self, "meta", _freeze(dict(self.meta)))
+        streams = dict(self.streams)
+        for k, v in streams.items():
+            if not isinstance(v, Recording):
+                raise ParameterError(f"stream {k!r} must be a Recording")
+        object.__setattr__(self, "streams", MappingProxyType(streams))
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_channels(self) -> int:
+        """Number of channels."""
+        return int(self.data.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples per channel."""
+        return int(self.data.shape[1])
+
+    @property
+    def duration(self) -> float:
+        """Duration in seconds (``n_samples / fs``)."""
+        return self.n_samples / self.fs
+
+    @property
+    def times(self) -> np.ndarray:
+        """Sample times in seconds, ``t0 + arange(n_samples) / fs``."""
+        return self.t0 + np.arange(self.n_samples) / self.fs
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Warnings collected while reading (``meta["warnings"]``)."""
+        return tuple(self.meta.get("warnings", ()))
+
+    @property
+    def inferred(self) -> Mapping[str, Any]:
+        """What the reader inferred rather than read (``meta["inferred"]``)."""
+        return self.meta.get("inferred", MappingProxyType({}))
+
+    def channels_of_type(self, ch_type: str) -> tuple[str, ...]:
+        """Names of the channels of type *ch_type*, in order."""
+        return tuple(n for n, t in zip(self.ch_names, self.ch_types) if t == ch_type)
+
+    def get(self, names: str | Sequence[str]) -> np.ndarray:
+        """Return the data of one channel (1-D) or several (2-D), read-only."""
+        if isinstance(names, str):
+            return self.data[self._index(names)]
+        return self.data[[self._index(n) for n in names]]
+
+    def _index(self, name: str) -> int:
+        try:
+            return self.ch_names.index(name)
+        except ValueError:
+            raise ParameterError(f"no channel {name!r}; channels are {self.ch_names}") from None
+
+    # ------------------------------------------------------------------ operations
+    def replace(self, **changes: Any) -> "Recording":
+        """Return a copy with the given fields replaced (``dataclasses.replace``)."""
+        if "meta" in changes:
+            changes["meta"] = thaw(changes["meta"])
+        return dataclasses.replace(self, **changes)
+
+    def with_meta(self, **updates: Any) -> "Recording":
+        """Return a copy whose ``meta`` is updated with *updates*."""
+        meta = thaw(self.meta)
+        meta.update(updates)
+        return self.replace(meta=meta)
+
+    def with_warning(self, message: str) -> "Recording":
+        """Return a copy with *message* appended to ``meta["warnings"]``."""
+        return self.with_meta(warnings=[*self.warnings, message])
+
+    def pick(self, names: str | Sequence[str]) -> "Recording":
+        """Return a recording with only the named channels (in the given order)."""
+        if isinstance(names, str):
+            names = [names]
+        idx = [self._index(n) for n in names]
+        return self.replace(data=self.data[idx],
+                            ch_names=tuple(self.ch_names[i] for i in idx),
+                            ch_types=tuple(self.ch_types[i] for i in idx),
+                            ch_units=tuple(self.ch_units[i] for i in idx))
+
+    def crop(self, tmin: float | None = None, tmax: float | None = None) -> "Recording":
+        """Return the part with ``tmin <= t < tmax`` (seconds on the time axis).
+
+        Streams and annotations are cropped to the same interval.
+        """
+        t_end = self.t0 + self.duration
+        lo = self.t0 if tmin is None else max(float(tmin), self.t0)
+        hi = t_end if tmax is None else min(float(tmax), t_end)
+        if hi < lo:
+            raise ParameterError(f"crop interval [{tmin}, {tmax}) lies outside the recording")
+        i0 = int(math.ceil((lo - self.t0) * self.fs - 1e-9))
+        i1 = int(math.ceil((hi - self.t0) * self.fs - 1e-9))
+        streams = {k: s.crop(lo, hi) for k, s in self.streams.items()
+                   if s.t0 < hi and s.t0 + s.duration > lo}
+        return self.replace(data=self.data[:, i0:i1], t0=self.t0 + i0 / self.fs,
+                            annotations=self.annotations.crop(lo, hi), streams=streams)
+
+    def resample(self, fs: float) -> "Recording":
+        """Return the recording resampled to *fs* Hz with a polyphase filter.
+
+        The up/down ratio is the closest fraction with a denominator ≤ 1000; the
+        achieved rate (which may differ from *fs* by that approximation) becomes
+        the new ``fs``. Uses :func:`scipy.signal.resample_poly` (Kaiser-windowed
+        FIR anti-aliasing filter).
+        """
+        from scipy.signal import resample_poly
+
+        fs = float(fs)
+        if not math.isfinite(fs) or fs <= 0:
+            raise SamplingRateError(f"target fs must be finite and > 0 Hz, got {fs!r}")
+        ratio = Fraction(fs / self.fs).limit_denominator(1000)
+        if ratio == 1:
+            return self
+        up, down = ratio.numerator, ratio.denominator
+        out = resample_poly(self.data, up, down, axis=-1, padtype="line")
+        return self.replace(data=out, fs=self.fs * up / down)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_timestamps(
+        cls,
+        t: np.ndarray,
+        values: np.ndarray,
+        *,
+        ch_names: Sequence[str],
+        ch_types: Sequence[str],
+        ch_units: Sequence[str],
+        start: _dt.datetime | None = None,
+        meta: Mapping[str, Any] | None = None,
+        fs: float | None = None,
+        detect_hold: bool = True,
+    ) -> "Recording":
+        """Build a uniformly sampled recording from (possibly irregular) time stamps.
+
+        Steps, each reported in ``meta["inferred"]`` / ``meta["warnings"]``:
+
+        1. rows with a non-finite time or value are dropped;
+        2. time stamps that run backwards are repaired by a stable sort when
+           the reversals are few (≤ 1 % of steps) and small (≤ 1 s); otherwise
+           :class:`TimeBaseError`;
+        3. rows with a duplicated time stamp are dropped (the first is kept);
+        4. sample-and-hold logging (the same value repeated at a higher nominal
+           rate) is detected; only the samples where the value changes are kept,
+           and their rate is the *effective* rate;
+        5. the achieved rate (mean over intervals that are not gaps) and the
+           jitter (SD of the intervals) are measured; intervals longer than 5×
+           the median are reported as gaps;
+        6. if the stamps are already uniform (jitter < 1 % of the interval, no
+           gaps) they are used as they are; otherwise the samples are linearly
+           interpolated onto a uniform grid at the achieved rate.
+
+        Parameters
+        ----------
+        t : array_like, shape (n_samples,)
+            Time stamps in seconds (any origin).
+        values : array_like, shape (n_channels, n_samples)
+            Samples in SI units.
+        fs : float or None
+            Force this output rate instead of the achieved rate.
+        detect_hold : bool
+            Look for sample-and-hold repetition (step 4).
+
+        Returns
+        -------
+        Recording
+            ``t0`` is the first time stamp; ``meta["inferred"]`` holds
+            ``fs_achieved_hz``, ``fs_nominal_hz``, ``jitter_s``, ``n_duplicates``,
+            ``n_reordered``, ``sample_and_hold``, ``gaps``, ``resampled``.
+        """
+        t = np.asarray(t, dtype=np.float64).reshape(-1)
+        x = np.asarray(values, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[np.newaxis]
+        if x.shape[1] != t.size:
+            raise ParameterError(f"{t.size} time stamps for {x.shape[1]} samples")
+        meta = thaw(dict(meta or {}))
+        warnings: list[str] = list(meta.get("warnings", []))
+        inferred: dict[str, Any] = dict(meta.get("inferred", {}))
+
+        good = np.isfinite(t) & np.all(np.isfinite(x), axis=0)
+        n_bad = int(t.size - good.sum())
+        if n_bad:
+            if n_bad > 0.5 * t.size:
+                raise TimeBaseError(f"{n_bad} of {t.size} rows have missing or non-finite values")
+            warnings.append(f"dropped {n_bad} rows with missing or non-finite values")
+            t, x = t[good], x[:, good]
+        if t.size < 2:
+            raise TimeBaseError(f"need at least 2 samples, found {t.size}")
+
+        dt = np.diff(t)
+        back = dt < 0
+        n_back = int(back.sum())
+        if n_back:
+            if n_back > max(1, 0.01 * dt.size) or float(-dt[back].min()) > 1.0:
+                raise TimeBaseError(
+                    f"time runs backwards {n_back} times (largest step back "
+                    f"{float(-dt[back].min()):.3g} s); cannot be repaired by sorting")
+            order = np.argsort(t, kind="stable")
+            t, x = t[order], x[:, order]
+            warnings.append(f"re-ordered {n_back} samples whose time stamps ran backwards")
+        inferred["n_reordered"] = n_back
+
+        dup = np.r_[False, np.diff(t) == 0]
+        n_dup = int(dup.sum())
+        if n_dup:
+            if n_dup > 0.5 * t.size:
+                raise TimeBaseError(f"{n_dup} of {t.size} time stamps are duplicates")
+            t, x = t[~dup], x[:, ~dup]
+            warnings.append(f"dropped {n_dup} rows with a duplicated time stamp")
+        inferred["n_duplicates"] = n_dup
+        if t.size < 2:
+            raise TimeBaseError("fewer than 2 distinct time stamps")
+
+        nominal_dt = float(np.median(np.diff(t)))
+        inferred["fs_nominal_hz"] = _round_rate(1.0 / nominal_dt)
+        hold = False
+        if detect_hold and t.size > 20:
+            same = np.r_[False, np.all(x[:, 1:] == x[:, :-1], axis=0)]
+            if same.mean() > 0.3:
+                hold = True
+                keep = ~same
+                warnings.append(
+                    f"sample-and-hold logging: {int(same.sum())} of {t.size} rows repeat the "
+                    f"previous value; the logger wrote {inferred['fs_nominal_hz']:g} rows/s but the "
+                    "sensor delivered fewer")
+                t, x = t[keep], x[:, keep]
+        inferred["sample_and_hold"] = hold
+        if t.size < 2:
+            raise TimeBaseError("the signal is constant: fewer than 2 distinct samples")
+
+        dt = np.diff(t)
+        med = float(np.median(dt))
+        gap = dt > 5 * med
+        ok = dt[~gap]
+        achieved = 1.0 / float(ok.mean())
+        jitter = float(ok.std())
+        inferred["fs_achieved_hz"] = round(achieved, 4)
+        if hold:
+            inferred["fs_effective_hz"] = round(achieved, 4)
+        inferred["jitter_s"] = jitter
+        gaps = [{"t_s": float(t[i] - t[0]), "length_s": float(dt[i])} for i in np.flatnonzero(gap)]
+        inferred["gaps"] = gaps[:100]
+        if gaps:
+            warnings.append(f"{len(gaps)} gaps in the time stamps (longest "
+                            f"{max(g['length_s'] for g in gaps):.3g} s) were bridged by interpolation")
+        out_fs = float(fs) if fs is not None else _round_rate(achieved)
+        uniform = (not gaps and jitter < 0.01 * med and not hold
+                   and abs(out_fs * med - 1.0) < 1e-3)
+        if uniform:
+            data = x
+            inferred["resampled"] = False
+        else:
+            n_out = int(math.floor((t[-1] - t[0]) * out_fs + 1e-9)) + 1
+            grid = t[0] + np.arange(n_out) / out_fs
+            data = np.empty((x.shape[0], n_out))
+            for i in range(x.shape[0]):
+                data[i] = np.interp(grid, t, x[i])
+            inferred["resampled"] = True
+        meta["inferred"] = inferred
+        meta["warnings"] = warnings
+        return cls(data, out_fs, tuple(ch_names), tuple(ch_types), tuple(ch_units),
+                   start=start, t0=float(t[0]), meta=meta)
+
+    # ------------------------------------------------------------------ I/O
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (no samples): what ``glutesense info --json`` prints."""
+        return {
+            "fs_hz": self.fs,
+            "n_samples": self.n_samples,
+            "duration_s": self.duration,
+            "t0_s": self.t0,
+            "start_utc": None if self.start is None else self.start.isoformat(),
+            "channels": [{"name": n, "type": t, "unit": u}
+                         for n, t, u in zip(self.ch_names, self.ch_types, self.ch_units)],
+            "streams": {k: s.to_dict() for k, s in self.streams.items()},
+            "n_annotations": len(self.annotations),
+            "meta": thaw(self.meta),
+        }
+
+    def write(self, path: str, **kwargs: Any) -> None:
+        """Write to *path*; the format follows the extension (see :func:`glutesense.io.write`)."""
+        from .io import write
+
+        write(self, path, **kwargs)
+
+    def __repr__(self) -> str:
+        streams = f", streams={list(self.streams)}" if self.streams else ""
+        return (f"<Recording {self.n_channels} ch × {self.n_samples} samples @ {self.fs:g} Hz "
+                f"({self.duration:.3g} s){streams}>")
+
+
+def concatenate(recordings: Sequence[Recording]) -> Recording:
+    """Join recordings end to end (same channels, units and rate).
+
+    The result starts at the first recording's ``t0``; annotations of later
+    parts are shifted by the duration that precedes them. Streams are not
+    concatenated (they are dropped with a warning when present).
+    """
+    recs = list(recordings)
+    if not recs:
+        raise ParameterError("nothing to concatenate")
+    first = recs[0]
+    for r in recs[1:]:
+        if (r.ch_names, r.ch_units) != (first.ch_names, first.ch_units) or r.fs != first.fs:
+            raise ParameterError("recordings to concatenate need the same channels, units and fs")
+    ann = first.annotations
+    offset = first.t0 + first.duration
+    for r in recs[1:]:
+        ann = ann + r.annotations.shift(offset - r.t0)
+        offset += r.duration
+    out = first.replace(data=np.concatenate([r.data for r in recs], axis=1), annotations=ann,
+                        streams={})
+    if any(r.streams for r in recs):
+        out = out.with_warning("streams were dropped when concatenating")
+    return out
+
+
+def _round_rate(fs: float) -> float:
+    """Snap *fs* to a common nominal rate when within 0.2 %, else round to 0.01 Hz."""
+    for nice in _NICE_RATES:
+        if abs(fs - nice) <= 0.002 * nice:
+            return float(nice)
+    return round(float(fs), 2)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, MappingProxyType):
+        return dict(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def dumps_meta(meta: Mapping[str, Any]) -> str:
+    """Serialise metadata to JSON (used by the binary writers)."""
+    return json.dumps(thaw(meta), default=_json_default)

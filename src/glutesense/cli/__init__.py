@@ -20,6 +20,7 @@ __all__ = ["main", "app"]
 # One module per group of subcommands; each adds its commands to `app` on import.
 _COMMAND_MODULES = (
     "io_cmds",
+    "triage_cmds",
 )
 
 

@@ -1,0 +1,287 @@
+"""Cohort processing on Dask: one idempotent output folder per input, then a collate step.
+
+The convention follows the OxWearables tools (formats.md §2, §6): each input
+gets ``DIR/<stem>/summary.json`` (the ``glutesense.report/1`` document) and
+``DIR/<stem>/features.parquet`` (one row per minute), written atomically; a
+rerun skips inputs whose summary exists; a failing input is recorded in
+``DIR/<stem>/error.json`` with its reason while the rest go on; a final step
+collates ``DIR/summary.parquet`` and ``DIR/summary.csv``.
+
+Schedulers: ``sync``, ``threads``, ``processes`` (Dask's local schedulers),
+``local`` (a ``distributed.LocalCluster``), or a ``tcp://HOST:PORT`` address
+(also taken from ``DASK_SCHEDULER_ADDRESS``) to join an existing cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BatchResult", "ItemResult", "run_batch", "process_one", "collate", "output_dirs",
+           "SCHEDULERS"]
+
+SCHEDULERS = ("sync", "threads", "processes", "local")
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemResult:
+    """Outcome of one input: ``status`` is ``done``, ``skipped`` or ``failed``."""
+
+    path: str
+    out_dir: str
+    status: str
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchResult:
+    """Outcome of a batch run."""
+
+    items: tuple[ItemResult, ...]
+    out_dir: str
+    seconds: float
+
+    @property
+    def n_failed(self) -> int:
+        """Number of inputs that failed."""
+        return sum(i.status == "failed" for i in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"out_dir": self.out_dir, "seconds": self.seconds,
+                "n_done": sum(i.status == "done" for i in self.items),
+                "n_skipped": sum(i.status == "skipped" for i in self.items),
+                "n_failed": self.n_failed,
+                "items": [dataclasses.asdict(i) for i in self.items]}
+
+
+def output_dirs(inputs: Sequence[str | os.PathLike], out: str | os.PathLike) -> list[Path]:
+    """One output folder per input: ``out/<stem>``, disambiguated when stems collide."""
+    out = Path(out)
+    stems = [_stem(Path(p)) for p in inputs]
+    dirs = []
+    for p, stem in zip(inputs, stems):
+        if stems.count(stem) > 1:
+            digest = hashlib.sha1(str(Path(p).resolve()).encode()).hexdigest()[:8]
+            stem = f"{stem}-{digest}"
+        dirs.append(out / stem)
+    return dirs
+
+
+def _stem(p: Path) -> str:
+    name = p.name
+    for suffix in (".csv.gz", ".cwa.gz", ".tar.gz"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return p.stem or name
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def features_table(report: dict[str, Any], *, window_s: float = 60.0):
+    """Per-window features from a report: counts, rates and heart rate per minute.
+
+    Returns a :class:`pandas.DataFrame` with columns ``t0_s``, ``t1_s``,
+    ``voluntary_s``, ``twitch_count``, ``twitch_rate_per_min``, ``beats``,
+    ``heart_rate_bpm``, ``nerve_bursts``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    dur = float(report["input"]["duration_s"])
+    edges = np.arange(0.0, max(dur, window_s) + window_s, window_s)
+    edges = edges[edges < dur + 1e-9] if dur >= window_s else np.array([0.0, dur])
+    if edges[-1] < dur:
+        edges = np.r_[edges, dur]
+    mech = report["mechanisms"]
+    tw = np.array([e["t_s"] for e in mech["twitch"].get("events") or []], dtype=float)
+    beats = np.array(mech["pulse"].get("beats_s") or [], dtype=float)
+    bursts = np.array([b["t_s"] for b in mech["nerve"].get("bursts") or []], dtype=float)
+    rows = []
+    for t0, t1 in zip(edges[:-1], edges[1:]):
+        span = t1 - t0
+        vol = sum(max(0.0, min(t1, v["t1_s"]) - max(t0, v["t0_s"])) for v in report["voluntary"])
+        n_tw = int(np.sum((tw >= t0) & (tw < t1)))
+        b = beats[(beats >= t0) & (beats < t1)]
+        hr = float(60.0 / np.median(np.diff(b))) if b.size >= 3 else np.nan
+        rows.append({"t0_s": t0, "t1_s": t1, "voluntary_s": vol, "twitch_count": n_tw,
+                     "twitch_rate_per_min": n_tw / span * 60.0 if span > 0 else np.nan,
+                     "beats": int(b.size), "heart_rate_bpm": hr,
+                     "nerve_bursts": int(np.sum((bursts >= t0) & (bursts < t1)))})
+    return pd.DataFrame(rows)
+
+
+def process_one(path: str, out_dir: str, *, answers: dict[str, Any] | None = None) -> ItemResult:
+    """Analyse one input and write its output folder (or ``error.json``).
+
+    Never raises for bad input: the failure is recorded and returned.
+    """
+    from ..errors import GlutesenseError
+
+    t_start = time.perf_counter()
+    out = Path(out_dir)
+    summary = out / "summary.json"
+    if summary.exists():
+        return ItemResult(path, out_dir, "skipped")
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        from ..analysis import analyze
+        from ..io import read
+
+        rec = read(path)
+        report = analyze(rec, answers=answers).to_report_dict()
+        table = features_table(report)
+        tmp = out / ".features.parquet.tmp"
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, out / "features.parquet")
+        _atomic_text(summary, json.dumps(report, indent=1, allow_nan=False))
+        (out / "error.json").unlink(missing_ok=True)
+        return ItemResult(path, out_dir, "done", seconds=time.perf_counter() - t_start)
+    except GlutesenseError as exc:
+        reason = exc.one_line()
+    except Exception as exc:  # noqa: BLE001 - one bad input must not stop a cohort
+        reason = f"internal error ({type(exc).__name__}): {exc}"
+        (out / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    _atomic_text(out / "error.json", json.dumps({"path": str(path), "error": reason}))
+    return ItemResult(path, out_dir, "failed", reason, time.perf_counter() - t_start)
+
+
+def _summary_row(item: ItemResult) -> dict[str, Any]:
+    row: dict[str, Any] = {"path": item.path, "output": item.out_dir, "status": item.status,
+                           "error": item.error}
+    summary = Path(item.out_dir) / "summary.json"
+    if item.status in ("done", "skipped") and summary.exists():
+        rep = json.loads(summary.read_text(encoding="utf-8"))
+        m = rep["mechanisms"]
+        iso = m["vibration"].get("iso2631") or {}
+        row.update({
+            "status": "done",
+            "format": rep["input"].get("format"), "duration_s": rep["input"]["duration_s"],
+            "fs_hz": rep["input"]["fs_hz"],
+            "heart_rate_bpm": m["pulse"].get("heart_rate_bpm"),
+            "twitch_rate_per_min": m["twitch"].get("rate_per_min"),
+            "twitch_pattern": m["twitch"].get("pattern"),
+            "nerve_burst_rate_per_min": m["nerve"].get("burst_rate_per_min"),
+            "vibration_source": m["vibration"].get("source"),
+            "vibration_av_ms2": iso.get("av_ms2"),
+            "vibration_aw_z_ms2": iso.get("aw_z_ms2"),
+            "unexplained_share": rep.get("unexplained_share"),
+            "triage_level": (rep.get("triage") or {}).get("level"),
+            **{f"share_{k}": m[k].get("share") for k in m},
+        })
+    return row
+
+
+def collate(items: Sequence[ItemResult], out: str | os.PathLike) -> Any:
+    """Write ``summary.parquet`` and ``summary.csv`` (one row per input) and return the table."""
+    import pandas as pd
+
+    out = Path(out)
+    table = pd.DataFrame([_summary_row(i) for i in items])
+    tmp = out / ".summary.parquet.tmp"
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, out / "summary.parquet")
+    _atomic_text(out / "summary.csv", table.to_csv(index=False))
+    return table
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    scheduler: str = "threads",
+    workers: int | None = None,
+    progress: Callable[[ItemResult], None] | None = None,
+) -> BatchResult:
+    """Analyse every input on Dask and collate the results.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+        Recordings in any readable format.
+    out : path-like
+        Output folder.
+    scheduler : str
+        ``sync``, ``threads``, ``processes``, ``local`` or ``tcp://HOST:PORT``.
+    workers : int or None
+        Worker count for ``threads``, ``processes`` and ``local``.
+    progress : callable or None
+        Called with each :class:`ItemResult` as it completes.
+    """
+    from ..errors import ParameterError
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [str(p) for p in inputs]
+    dirs = [str(d) for d in output_dirs(paths, out)]
+    if scheduler in ("sync", "threads", "processes"):
+        items = _run_local(paths, dirs, scheduler, workers, progress)
+    elif scheduler == "local" or scheduler.startswith("tcp://"):
+        items = _run_distributed(paths, dirs, scheduler, workers, progress)
+    else:
+        raise ParameterError(f"unknown scheduler {scheduler!r}; use one of "
+                             f"{', '.join(SCHEDULERS)} or tcp://HOST:PORT")
+    collate(items, out)
+    return BatchResult(tuple(items), str(out), time.perf_counter() - t0)
+
+
+def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
+    import dask
+    from dask.callbacks import Callback
+
+    tasks = [dask.delayed(process_one, pure=False)(p, d, dask_key_name=f"item-{i}")
+             for i, (p, d) in enumerate(zip(paths, dirs))]
+
+    class _Progress(Callback):
+        def _posttask(self, key, result, dsk, state, id):  # noqa: A002 - dask's signature
+            if progress is not None and isinstance(result, ItemResult):
+                progress(result)
+
+    kwargs: dict[str, Any] = {"scheduler": scheduler}
+    if workers and scheduler != "sync":
+        kwargs["num_workers"] = int(workers)
+    with _Progress():
+        return list(dask.compute(*tasks, **kwargs))
+
+
+def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=int(workers or os.cpu_count() or 1),
+                               threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout="20s")
+    try:
+        futures = [client.submit(process_one, p, d, pure=False, key=f"glutesense-item-{i}-{time.time_ns()}")
+                   for i, (p, d) in enumerate(zip(paths, dirs))]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[ItemResult | None] = [None] * len(futures)
+        for fut in as_completed(futures):
+            res = fut.result()
+            results[index[fut.key]] = res
+            if progress is not None:
+                progress(res)
+        return [r for r in results if r is not None]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

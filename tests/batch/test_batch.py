@@ -1,0 +1,152 @@
+"""Cohort batch on Dask: per-file outputs, failures recorded, resumable, collated, clusters."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glutesense.batch import run_batch
+from glutesense.batch.cohort_report import outliers
+from glutesense.cli import main
+from glutesense.recording import Recording
+
+
+def _recording(seed: int, hr_bpm: float, duration_s: float = 90.0, fs: float = 100.0) -> Recording:
+    """A seated phone: gravity + 150 µg/√Hz noise + Gaussian-derivative heartbeat pulses."""
+    rng = np.random.default_rng(seed)
+    n = int(duration_s * fs)
+    t = np.arange(n) / fs
+    sigma = 150e-6 * 9.81 * np.sqrt(fs / 2)
+    acc = rng.normal(0, sigma, (3, n))
+    acc[2] += 9.81
+    beat = np.arange(0, duration_s, 60.0 / hr_bpm) + 0.3
+    for b in beat:
+        acc[2] += 0.02 * -(t - b) / 0.03 * np.exp(-0.5 * ((t - b) / 0.03) ** 2)
+    return Recording(acc, fs, ("acc_x", "acc_y", "acc_z"), ("acc",) * 3, ("m/s^2",) * 3)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cohort")
+    files = []
+    for i, hr in enumerate([58, 64, 71, 77]):
+        p = d / f"subject{i:02d}.csv"
+        _recording(i, hr).write(p)
+        files.append(p)
+    bad = d / "broken.csv"
+    bad.write_bytes(b"\x00\x01\x02garbage" * 100)
+    return files, bad
+
+
+def test_batch_cli_records_failure_and_resumes(cohort, tmp_path, capsys):
+    files, bad = cohort
+    out = tmp_path / "out"
+    code = main(["batch", *map(str, files), str(bad), "--out", str(out), "--scheduler", "sync",
+                 "--json"])
+    assert code == 4
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["n_done"], doc["n_failed"]) == (4, 1)
+    for f in files:
+        rep = json.loads((out / f.stem / "summary.json").read_text())
+        assert rep["schema"] == "glutesense.report/1"
+        assert rep["input"]["duration_s"] == pytest.approx(90.0, abs=0.02)
+        feats = pd.read_parquet(out / f.stem / "features.parquet")
+        assert list(feats.columns[:2]) == ["t0_s", "t1_s"] and len(feats) == 2
+        assert feats["twitch_count"].sum() == len(rep["mechanisms"]["twitch"]["events"])
+    err = json.loads((out / "broken" / "error.json").read_text())
+    assert str(bad) in err["error"]
+    table = pd.read_csv(out / "summary.csv")
+    assert len(table) == 5 and (table["status"] == "done").sum() == 4
+    assert (out / "summary.parquet").exists() and (out / "cohort.html").exists()
+    assert "broken.csv" in (out / "cohort.html").read_text()
+
+    # Rerun: finished inputs are skipped (their summaries untouched), the broken one retried.
+    mtimes = {f.stem: (out / f.stem / "summary.json").stat().st_mtime_ns for f in files}
+    code = main(["batch", *map(str, files), str(bad), "--out", str(out), "--scheduler", "sync",
+                 "--json"])
+    assert code == 4
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["n_skipped"], doc["n_failed"]) == (4, 1)
+    assert all((out / s / "summary.json").stat().st_mtime_ns == m for s, m in mtimes.items())
+
+
+def test_schedulers_agree(cohort, tmp_path):
+    files, _ = cohort
+    a = run_batch(files[:2], tmp_path / "a", scheduler="sync")
+    b = run_batch(files[:2], tmp_path / "b", scheduler="threads", workers=2)
+    assert a.n_failed == b.n_failed == 0
+    for f in files[:2]:
+        ra = json.loads((tmp_path / "a" / f.stem / "summary.json").read_text())
+        rb = json.loads((tmp_path / "b" / f.stem / "summary.json").read_text())
+        assert ra["mechanisms"] == rb["mechanisms"]
+
+
+def test_same_stem_in_two_folders_gets_two_outputs(cohort, tmp_path):
+    files, _ = cohort
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(files[0], other / files[0].name)
+    res = run_batch([files[0], other / files[0].name], tmp_path / "o", scheduler="sync")
+    dirs = {i.out_dir for i in res.items}
+    assert len(dirs) == 2 and all(i.status == "done" for i in res.items)
+
+
+def _wait_for(path: Path, seconds: float = 30.0) -> None:
+    t_end = time.time() + seconds
+    while time.time() < t_end:
+        if path.exists() and path.stat().st_size > 0:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{path} did not appear")
+
+
+def test_batch_joins_a_real_cluster_on_loopback(cohort, tmp_path):
+    """A real `dask scheduler` and 2 `dask worker` processes, joined through tcp://."""
+    files, bad = cohort
+    dask_exe = str(Path(sys.executable).with_name("dask"))
+    sched_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen([dask_exe, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        _wait_for(sched_file)
+        address = json.loads(sched_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [dask_exe, "worker", address, "--nthreads", "1", "--no-dashboard",
+                 "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=60)
+        res = run_batch([*files, bad], tmp_path / "out", scheduler=address)
+        assert res.n_failed == 1
+        assert sum(i.status == "done" for i in res.items) == len(files)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_outliers_modified_z_score():
+    x = np.array([60, 62, 61, 63, 59, 64, 60, 120.0, np.nan])
+    assert list(outliers(x)) == [7]
+    assert list(outliers([1.0, 1.0, 1.0, 1.0])) == []
+
+
+def test_unknown_scheduler_is_a_usage_error(cohort, tmp_path):
+    files, _ = cohort
+    assert main(["batch", str(files[0]), "--out", str(tmp_path), "--scheduler", "nope"]) == 2

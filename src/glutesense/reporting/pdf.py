@@ -23,9 +23,9 @@ __all__ = ["write_pdf"]
 
 
 def _text_page(pdf, report: dict[str, Any]) -> None:
-    from ..viz._common import plt
+    from ..viz._common import figure
 
-    fig = plt.figure(figsize=(8.27, 11.69))  # A4 portrait
+    fig = figure((8.27, 11.69))  # A4 portrait
     y = 0.95
 
     def line(text: str, *, size: float = 10, weight: str = "normal", width: int = 95,
@@ -73,9 +73,6 @@ def _text_page(pdf, report: dict[str, Any]) -> None:
     y -= 0.01
     line(report.get("disclaimer") or DISCLAIMER, size=8, color="#555555", width=120)
     pdf.savefig(fig)
-    from ..viz._common import plt as _plt
-
-    _plt.close(fig)
 
 
 def write_pdf(report: dict[str, Any], path: str | os.PathLike,
@@ -85,7 +82,6 @@ def write_pdf(report: dict[str, Any], path: str | os.PathLike,
 
     from ..io.canonical import atomic_write
     from ..viz import report as vr
-    from ..viz._common import plt
     from .html import _vertical
 
     def _write(tmp: Path) -> None:
@@ -104,7 +100,6 @@ def write_pdf(report: dict[str, Any], path: str | os.PathLike,
             for f in figs:
                 f.set_size_inches(10, max(f.get_size_inches()[1], 2.5))
                 pdf.savefig(f)
-                plt.close(f)
 
     path = Path(path)
     atomic_write(path, _write)

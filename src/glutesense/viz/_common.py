@@ -5,12 +5,9 @@ from __future__ import annotations
 import base64
 import io
 
-__all__ = ["plt", "fig_to_data_uri", "MECH_COLORS"]
+__all__ = ["subplots", "figure", "fig_to_data_uri", "MECH_COLORS"]
 
-import matplotlib
-
-matplotlib.use("Agg", force=True)
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 #: One colour per mechanism, used by every plot and the HTML report.
 MECH_COLORS = {
@@ -19,10 +16,24 @@ MECH_COLORS = {
 }
 
 
+def figure(figsize: tuple[float, float]) -> Figure:
+    """A new figure that is not registered with pyplot.
+
+    pyplot keeps global state and is not thread-safe; the web app draws reports in
+    request threads while its worker analyses, so every figure is made this way.
+    """
+    return Figure(figsize=figsize)
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs):
+    """Like :func:`matplotlib.pyplot.subplots`, without pyplot's global state."""
+    fig = figure(figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
 def fig_to_data_uri(fig, *, fmt: str = "png", dpi: int = 110) -> str:
-    """Render *fig* and return a ``data:`` URI (then close the figure)."""
+    """Render *fig* and return a ``data:`` URI."""
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import MECH_COLORS, plt
+from ._common import MECH_COLORS, subplots
 
 __all__ = ["plot_distribution", "plot_counts"]
 
@@ -13,7 +13,7 @@ def plot_distribution(values, *, title: str, unit: str, color: str = MECH_COLORS
                       zone: tuple[float, float] | None = None):
     """Histogram with a rug of individual values; *zone* shades a guidance band."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
-    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    fig, ax = subplots(figsize=(5.2, 2.6))
     if v.size:
         ax.hist(v, bins=min(20, max(5, v.size // 2)), color=color, alpha=0.75)
         ax.plot(v, np.zeros_like(v), "|", color="k", markersize=12)
@@ -31,7 +31,7 @@ def plot_distribution(values, *, title: str, unit: str, color: str = MECH_COLORS
 
 def plot_counts(counts: dict[str, int], *, title: str):
     """Bar chart of categorical counts (twitch pattern, vibration source)."""
-    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    fig, ax = subplots(figsize=(5.2, 2.6))
     keys = list(counts)
     ax.bar(keys, [counts[k] for k in keys], color=MECH_COLORS["twitch"], alpha=0.75)
     ax.set_title(title, fontsize=10)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import MECH_COLORS, plt
+from ._common import MECH_COLORS, subplots
 
 __all__ = ["plot_trends"]
 
 
 def plot_trends(points: list[tuple[Any, dict[str, Any]]]):
     """*points*: ``[(datetime, mechanisms block), ...]`` in time order."""
-    fig, axes = plt.subplots(2, 1, figsize=(8, 4.2), sharex=True)
+    fig, axes = subplots(2, 1, figsize=(8, 4.2), sharex=True)
     when = [p[0] for p in points]
     tw = [(p[1].get("twitch") or {}).get("rate_per_min") for p in points]
     hr = [(p[1].get("pulse") or {}).get("heart_rate_bpm") for p in points]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import MECH_COLORS, plt
+from ._common import MECH_COLORS, subplots
 
 __all__ = ["thin", "plot_traces", "plot_timeline", "plot_spectrum", "plot_twitch_raster",
            "plot_exposure", "plot_shares"]
@@ -49,7 +49,7 @@ def plot_traces(times: np.ndarray, raw: np.ndarray, names: tuple[str, ...],
                 vertical: np.ndarray | None, report: dict[str, Any]):
     """Raw sensor axes and the gravity-free body-vertical trace."""
     n = 2 if vertical is not None else 1
-    fig, axes = plt.subplots(n, 1, figsize=(10, 2.4 * n), sharex=True, squeeze=False)
+    fig, axes = subplots(n, 1, figsize=(10, 2.4 * n), sharex=True, squeeze=False)
     ax = axes[0, 0]
     for i, name in enumerate(names):
         tt, yy = thin(times, raw[i])
@@ -76,7 +76,7 @@ def plot_timeline(report: dict[str, Any]):
     """When each mechanism acted: one row per mechanism, your own movement shaded."""
     m = report["mechanisms"]
     dur = float(report["input"]["duration_s"])
-    fig, ax = plt.subplots(figsize=(10, 2.6))
+    fig, ax = subplots(figsize=(10, 2.6))
     rows = ["twitch", "nerve", "pulse", "postural", "vibration"]
     for y, key in enumerate(rows):
         c = MECH_COLORS[key]
@@ -115,7 +115,7 @@ def plot_spectrum(vertical: np.ndarray, fs: float, report: dict[str, Any]):
 
     nper = int(min(vertical.size, 2 ** math.ceil(math.log2(max(16.0, 20 * fs)))))
     f, p = welch(vertical, fs=fs, nperseg=nper)
-    fig, ax = plt.subplots(figsize=(10, 2.8))
+    fig, ax = subplots(figsize=(10, 2.8))
     ax.semilogy(f[1:], p[1:], color="k", lw=0.8)
     m = report["mechanisms"]
     hr = (m.get("pulse") or {}).get("heart_rate_bpm")
@@ -143,7 +143,7 @@ def plot_twitch_raster(report: dict[str, Any], *, row_s: float = 60.0):
     events = (report["mechanisms"].get("twitch") or {}).get("events") or []
     dur = float(report["input"]["duration_s"])
     n_rows = max(1, int(math.ceil(dur / row_s)))
-    fig, ax = plt.subplots(figsize=(10, 0.35 * n_rows + 1.2))
+    fig, ax = subplots(figsize=(10, 0.35 * n_rows + 1.2))
     if events:
         t = np.array([e["t_s"] for e in events])
         a = np.array([e.get("peak_ms2") or 0.0 for e in events])
@@ -167,7 +167,7 @@ def plot_exposure(report: dict[str, Any]):
 
     hours = np.logspace(math.log10(0.1), math.log10(24), 200)
     scale = np.sqrt(8.0 / hours)
-    fig, ax = plt.subplots(figsize=(10, 2.8))
+    fig, ax = subplots(figsize=(10, 2.8))
     ax.fill_between(hours, HGCZ_8H_LOWER * scale, HGCZ_8H_UPPER * scale, color="#ffdd57",
                     alpha=0.5, label="caution zone (ISO 2631-1 Annex B, bounds unverified)")
     ax.plot(hours, EU_ACTION_A8 * scale, color="#b35900", lw=1, ls=":",
@@ -197,7 +197,7 @@ def plot_shares(report: dict[str, Any]):
     vals = [float(m[k].get("share") or 0.0) for k in keys] + [float(report.get("unexplained_share") or 0.0)]
     labels = [_LABELS[k] for k in keys] + ["Not explained"]
     colors = [MECH_COLORS[k] for k in keys] + [MECH_COLORS["unexplained"]]
-    fig, ax = plt.subplots(figsize=(10, 1.5))
+    fig, ax = subplots(figsize=(10, 1.5))
     left = 0.0
     for v, lab, c in zip(vals, labels, colors):
         if v <= 0:

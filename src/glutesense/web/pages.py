@@ -292,7 +292,6 @@ def add_pages(app: FastAPI, templates, *, Session, current_user, require_user, o
     def diary_trend(request: Request):
         import io
 
-        from ..viz._common import plt
         from ..viz.diary import plot_trends
 
         user = login_required(request)
@@ -304,7 +303,6 @@ def add_pages(app: FastAPI, templates, *, Session, current_user, require_user, o
         fig = plot_trends(pts)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
         return Response(buf.getvalue(), media_type="image/png",
                         headers={"Cache-Control": "no-store"})
 

@@ -80,8 +80,6 @@ def summary_sentences(report: dict[str, Any]) -> list[str]:
         detail = ""
         if top == "pulse" and present[top].get("heart_rate_bpm"):
             detail = f", {present[top]['heart_rate_bpm']:.0f} beats per minute"
-        elif top == "twitch" and present[top].get("rate_per_min") is not None:
-            detail = f", {present[top]['rate_per_min']:.1f} twitches per minute"
         out.append(f"{lead} the movement in this recording is {_NAMES[top]}{detail} "
                    f"({_pct(share)} of it).")
         for k in ("pulse", "twitch", "nerve", "postural", "vibration"):

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/glutesense info examples/data/phyphox-back-pocket.zip
+	$(BIN)/glutesense demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -26,7 +26,11 @@ def plot_trends(points: list[tuple[Any, dict[str, Any]]]):
         ax.set_ylabel(label, fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(alpha=0.3)
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(maxticks=6)
+    axes[1].xaxis.set_major_locator(locator)
+    axes[1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes[0].set_title("Your sessions over time", fontsize=10, loc="left")
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig

@@ -24,6 +24,19 @@ __all__ = ["read", "write", "detect", "formats", "register", "FormatSpec", "Prob
 # One line per format module; each registers its FormatSpec(s) on import.
 _FORMAT_MODULES = (
     "canonical",
+    "webrec",
+    "generic_csv",
+    "physicstoolbox",
+    "sciencejournal",
+    "edf",
+    "wfdb_reader",
+    "opensignals",
+    "cwa",
+    "xdf",
+    "actigraph",
+    "geneactiv",
+    "phyphox",
+    "sensorlogger",
 )
 
 _loaded = False

@@ -1,0 +1,642 @@
+"""Environmental vibration: presence, source, dominant frequency and ISO 2631-1 exposure.
+
+ANALYSER side: never imports :mod:`glutesense.body`, ``sensors`` or ``scenarios``.
+
+Method
+------
+The gravity-free body-frame acceleration is cut into Welch frames of
+≈ :data:`FRAME_S` seconds (a power of two in samples, 50 % overlap; frames
+touching voluntary movement are skipped) and processed in batches, so memory
+stays bounded and a day at 100 Hz takes a few seconds. Per frame, one FFT per
+axis gives
+
+* the Hann-windowed power spectral density (Welch, 1967), obtained from the
+  rectangular-window spectrum by the three-term Hann convolution
+  ``X_w[k] = X[k]/2 − (X[k−1] + X[k+1])/4``;
+* the envelope ``e(t) = Σ_axes |z(t)|²`` of the analytic signal ``z`` band-limited
+  to :data:`BAND_HZ` (Hilbert envelope from the one-sided spectrum), and its
+  modulation spectrum in :data:`ENV_BAND_HZ`.
+
+A frame carries vibration when its excess power in the band over the white
+sensor-noise floor is at least :data:`MIN_SNR` times the noise power in that
+band and at least :data:`MIN_RMS_MS2` in RMS. The floor is
+``3·noise_rms²/(fs/2)`` (three axes), or the median over the band of the
+recording's mean PSD when that is lower: a stationary vibration that filled
+the preprocessing's noise band (a drum tone above fs/4) would otherwise be
+taken for sensor noise. Vibration is *present* when such frames cover at least
+half of the analysed time or form an episode of :data:`MIN_EPISODE_S`, and
+their source is not a ballistocardiogram look-alike (below).
+
+The source is decided from features of the vibration frames:
+
+* **beat periodicity** — the envelope autocorrelation (the inverse transform of
+  the mean modulation spectrum, unbiased by the window's own autocorrelation)
+  at lags of 1/3.3–1/0.6 s (36–200 bpm): beat-periodic bursts are *music*,
+  unless they are weak, low-frequency and broadband, which is what a
+  ballistocardiogram looks like (then the pulse detector explains them and no
+  vibration is reported);
+* **lines** — narrowband peaks above the local spectral floor (running median
+  over ±1.5 Hz); a line spectrum under a steady envelope whose strongest line
+  is stable from frame to frame (or rises steadily: a run-up) is an
+  *appliance* (checked first: two lines beating can look beat-periodic); its
+  integer harmonics (folded at Nyquist when aliased) are reported;
+* **broadband low-frequency energy** — a line-free floor concentrated below
+  20 Hz and shaped by resonances (spectral flatness, Gray & Markel 1974, well
+  below 1; the seated body's resonance is at 4–6 Hz, physiology.md §7.5) and
+  not impulsive, is a *vehicle*, with or without engine-order tones on top;
+* anything else (flat broadband noise, irregular impacts) is *other*.
+
+The dominant frequency is the strongest peak of the mean PSD, refined by
+parabolic interpolation of the log spectrum (Smith & Serra, 1987).
+
+ISO 2631-1 quantities use :mod:`glutesense.dsp.iso2631` (Wd on the two
+horizontal rows, Wk on the vertical; the seated-health factors 1.4, 1.4, 1.0),
+evaluated in chunks over the non-voluntary samples (voluntary samples are set
+to zero before weighting so that their large accelerations do not leak through
+the filters).
+
+References
+----------
+Welch PD (1967). The use of fast Fourier transform for the estimation of power
+spectra. IEEE Trans Audio Electroacoust 15:70–73.
+Smith JO, Serra X (1987). PARSHL: an analysis/synthesis program for non-harmonic
+sounds based on a sinusoidal representation. Proc ICMC (quadratic peak interpolation).
+Gray AH, Markel JD (1974). A spectral-flatness measure for studying the
+autocorrelation method of linear prediction of speech analysis. IEEE Trans
+Acoust Speech Signal Process 22:207–217.
+Scheirer ED (1998). Tempo and beat analysis of acoustic musical signals. J Acoust
+Soc Am 103:588–601 (beat periodicity from band envelopes).
+ISO 2631-1:1997 Mechanical vibration and shock — Evaluation of human exposure to
+whole-body vibration (via :mod:`glutesense.dsp.iso2631`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from ..dsp import iso2631
+from ..recording import Annotations
+from ._base import Finding, Prepared
+
+__all__ = ["detect", "FRAME_S", "BAND_HZ", "MIN_SNR", "MIN_RMS_MS2", "MIN_EPISODE_S",
+           "PULSE_MAX_RMS_MS2", "SOURCES"]
+
+#: Nominal Welch frame length in s (rounded to a power of two in samples): 0.1 Hz bins.
+FRAME_S = 8.0
+#: Band where environmental vibration is looked for, Hz (upper edge capped below Nyquist).
+BAND_HZ = (2.0, 100.0)
+#: Modulation band kept for the beat analysis, Hz: beats and a few harmonics, without the
+#: slow swells (run-ups, road roughness) whose autocorrelation is high at every lag.
+ENV_BAND_HZ = (0.4, 6.0)
+#: Beat rates considered, Hz (36–200 bpm; popular music 60–180, Moelants 2002).
+BEAT_HZ = (0.6, 3.3)
+#: Minimum excess band power over the sensor-noise power in the band (ratio).
+MIN_SNR = 1.0
+#: Minimum excess RMS in the band, m/s²; below the ≈ 0.015 m/s² (peak, weighted)
+#: perception threshold commonly quoted from ISO 2631-1 Annex C (not verified here).
+MIN_RMS_MS2 = 0.01
+#: A run of vibration frames this long makes vibration present even if it covers < 50 %.
+MIN_EPISODE_S = 60.0
+#: Beat-periodic, low-frequency, broadband energy weaker than this (m/s² RMS) is taken as a
+#: ballistocardiogram: ≈ 5× the ≈ 1 mg resting BCG RMS (physiology.md §3).
+PULSE_MAX_RMS_MS2 = 0.05
+#: ... when its power centroid lies below this, Hz (BCG waves are slower than ~15 Hz).
+PULSE_MAX_CENTROID_HZ = 15.0
+#: Envelope autocorrelation at the beat lag above which bursts count as beat-periodic.
+BEAT_R_MIN = 0.25
+#: A bin this many times above the local floor (running median over ±1.5 Hz) is a line.
+LINE_RATIO = 6.0
+#: Fraction of excess power in narrowband lines above which the spectrum is "line".
+LINE_FRACTION_MIN = 0.5
+#: A dominant line this far above the local floor (power ratio), stable over most frames
+#: and with an integer harmonic, marks an appliance even on a broadband floor.
+LINE_PROMINENCE_MIN = 20.0
+#: Appliances run steadily: envelope peakiness mean(e²)/mean(e)² below this (a constant
+#: envelope gives 1, two beating lines of amplitude ratio 0.4 give 1.24, a heartbeat ≈ 2).
+STEADY_PEAKY_MAX = 1.6
+#: Vehicles: the line-free floor (2–80 Hz) lies mostly below VEHICLE_TOP_HZ ...
+VEHICLE_TOP_HZ = 20.0
+LOW_SHARE_MIN = 0.6
+#: ... and is shaped by resonances (spectral flatness of the 2–40 Hz floor below this) ...
+FLATNESS_MAX = 0.7
+#: ... and is not impulsive (envelope peakiness mean(e²)/mean(e)² below this; Gaussian
+#: noise gives ≈ 2 for one axis, less for three).
+PEAKY_MAX = 6.0
+#: Expected bands for the aliasing warnings, Hz: music bass; washing-machine drum speeds
+#: (800–1600 rpm, physiology.md §7.4) and how many harmonics matter.
+MUSIC_BASS_HZ = (30.0, 100.0)
+DRUM_HZ = (13.0, 27.0)
+DRUM_HARMONICS = 3
+#: The report's source vocabulary (DESIGN §4.3).
+SOURCES = ("vehicle", "appliance", "music", "other")
+
+#: Settling time of the weighting filters after the record starts, s: the slowest pole
+#: (the 0.4 Hz Butterworth high-pass, decay rate 0.707·2π·0.4 s⁻¹) has decayed to 0.5 %.
+SETTLE_S = 3.0
+#: Shortest analysis frame, s (0.5 Hz resolution: the 2 Hz band edge and beat rates).
+MIN_FRAME_S = 2.0
+
+_BATCH_FRAMES = 128
+_FLOOR_FRAMES = 64
+_ISO_CHUNK = 1 << 18
+
+
+@dataclasses.dataclass
+class _Frames:
+    """Per-frame results and accumulated spectra of the vibration frames."""
+
+    f: np.ndarray                 # PSD bin frequencies (≤ band top), Hz
+    fm: np.ndarray                # modulation-spectrum bin frequencies, Hz
+    usable: np.ndarray            # frame free of voluntary movement
+    vib: np.ndarray               # frame carries vibration
+    snr: np.ndarray               # excess band power / noise band power
+    excess_var: np.ndarray        # excess band variance, (m/s²)²
+    peak_hz: np.ndarray           # strongest band peak (interpolated), Hz
+    peaky: np.ndarray             # envelope peakiness mean(e²)/mean(e)²
+    psd_sum: np.ndarray           # Σ PSD over vibration frames
+    mod_sum: np.ndarray           # Σ modulation spectrum over vibration frames
+    mod_win: np.ndarray           # modulation spectrum of the Hann window alone
+    noise_psd: float              # sensor-noise PSD used (3 axes), (m/s²)²/Hz
+
+
+def _frame_length(n: int, fs: float) -> int:
+    """Power-of-two frame length near FRAME_S, shortened for short recordings."""
+    length = 1 << int(round(math.log2(max(FRAME_S * fs, 16))))
+    while length * 2 > n and length // 2 >= MIN_FRAME_S * fs:
+        length //= 2
+    return length
+
+
+def _interp_peak(p: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Fractional bin index of the peaks at bins *k*: the vertex of a parabola through the
+    log power of the peak bin and its neighbours (Smith & Serra, 1987)."""
+    k = np.clip(k, 1, p.shape[-1] - 2)
+    rows = np.arange(p.shape[0]) if p.ndim == 2 else None
+    lp = np.log(np.maximum(p, 1e-30))
+    if rows is None:
+        a, b, c = lp[k - 1], lp[k], lp[k + 1]
+    else:
+        a, b, c = lp[rows, k - 1], lp[rows, k], lp[rows, k + 1]
+    den = a - 2 * b + c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.where(den < 0, 0.5 * (a - c) / den, 0.0)
+    return k + np.clip(d, -0.5, 0.5)
+
+
+def _spectra(acc: np.ndarray, starts: np.ndarray, length: int, n_keep: int,
+             scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rectangular-window spectra (3, B, L/2+1) of the frames at *starts* and their Hann PSD (B, K).
+
+    The Hann-windowed spectrum is the three-term convolution of the rectangular
+    one, ``X[k]/2 − (X[k−1] + X[k+1])/4`` (periodic Hann; ``X[−1] = X̄[1]`` and
+    ``X[L/2+1] = X̄[L/2−1]`` for a real frame); the PSD is one-sided (DC and
+    Nyquist not doubled) and summed over the three axes.
+    """
+    seg = acc[:, starts[:, None] + np.arange(length)]
+    seg -= seg.mean(axis=-1, keepdims=True)
+    spec = np.fft.rfft(seg, axis=-1)
+    m = spec.shape[-1]
+    ext = np.concatenate([np.conj(spec[..., 1:2]), spec[..., :min(n_keep + 1, m)],
+                          np.conj(spec[..., m - 2:m - 1])], axis=-1)
+    hann = 0.5 * spec[..., :n_keep] - 0.25 * (ext[..., :n_keep] + ext[..., 2:n_keep + 2])
+    psd = (hann.real**2 + hann.imag**2).sum(axis=0) * scale
+    psd[:, 0] *= 0.5
+    if length // 2 < n_keep:
+        psd[:, length // 2] *= 0.5
+    return spec, psd
+
+
+def _frames(acc: np.ndarray, fs: float, vol: np.ndarray, length: int, noise_psd: float,
+            band: tuple[float, float]) -> _Frames:
+    """Spectra, envelopes and per-frame decisions for all frames (batched FFTs).
+
+    The sensor-noise PSD used is the smaller of *noise_psd* (from the prepared
+    noise RMS) and the median over the band of the mean PSD of up to
+    :data:`_FLOOR_FRAMES` evenly spaced frames: a stationary vibration that
+    filled the preprocessing's noise band (tones above fs/4) cannot then hide
+    itself, while lines and resonances leave the median at the noise floor.
+    """
+    n = acc.shape[1]
+    hop = length // 2
+    n_frames = 1 + (n - length) // hop
+    starts = np.arange(n_frames) * hop
+    per_hop = np.add.reduceat(vol.view(np.uint8), np.arange(0, n, hop), dtype=np.int64)
+    usable = (per_hop[:n_frames] + per_hop[1:n_frames + 1]) == 0     # frame = 2 hops
+
+    df = fs / length
+    f_all = np.fft.rfftfreq(length, 1.0 / fs)
+    n_keep = int(np.searchsorted(f_all, band[1], side="right"))
+    f = f_all[:n_keep]
+    inband = f >= band[0]
+    nm = int(np.searchsorted(f_all, ENV_BAND_HZ[1], side="right"))
+    fm = f_all[:nm]
+    win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length)   # periodic Hann
+    scale = 2.0 / (fs * np.sum(win**2))
+    mod_win = np.abs(np.fft.rfft(win)[:nm]) ** 2
+    # Analytic signal of the band: one-sided spectrum doubled, other bins zero.
+    analytic = np.where(inband, 2.0, 0.0)
+    idx_use = np.flatnonzero(usable)
+    if idx_use.size:
+        sub = idx_use[np.unique(np.linspace(0, idx_use.size - 1, _FLOOR_FRAMES).astype(int))]
+        own = float(np.median(_spectra(acc, starts[sub], length, n_keep, scale)[1]
+                              .mean(axis=0)[inband]))
+        noise_psd = min(noise_psd, own) if noise_psd > 0 else own
+    noise_band = noise_psd * inband.sum() * df
+
+    out = _Frames(f, fm, usable, np.zeros(n_frames, bool), np.zeros(n_frames),
+                  np.zeros(n_frames), np.full(n_frames, np.nan), np.full(n_frames, np.nan),
+                  np.zeros(n_keep), np.zeros(nm), mod_win, noise_psd)
+    for b0 in range(0, idx_use.size, _BATCH_FRAMES):
+        sel = idx_use[b0:b0 + _BATCH_FRAMES]
+        spec, psd = _spectra(acc, starts[sel], length, n_keep, scale)
+        excess = ((psd - noise_psd)[:, inband]).sum(axis=1) * df
+        snr = excess / noise_band
+        vib = (snr >= MIN_SNR) & (excess >= MIN_RMS_MS2**2)
+        pb = np.where(inband, psd, 0.0)
+        k = np.argmax(pb, axis=1)
+        out.peak_hz[sel] = _interp_peak(pb, k) * df
+        z = np.fft.ifft(spec[..., :n_keep] * analytic, n=length, axis=-1)
+        env = (np.abs(z) ** 2).sum(axis=0)                           # (B, L)
+        mean_env = np.maximum(env.mean(axis=1, keepdims=True), 1e-30)
+        out.peaky[sel] = (env**2).mean(axis=1) / mean_env[:, 0] ** 2
+        mod = np.abs(np.fft.rfft((env / mean_env - 1.0) * win, axis=1)[:, :nm]) ** 2
+        out.snr[sel], out.excess_var[sel], out.vib[sel] = snr, np.maximum(excess, 0.0), vib
+        out.psd_sum += psd[vib].sum(axis=0)
+        out.mod_sum += mod[vib].sum(axis=0)
+    return out
+
+
+def _beat(fr: _Frames, fs: float, length: int) -> tuple[float, float | None]:
+    """Envelope autocorrelation at the best beat lag (unbiased), and the beat rate in Hz."""
+    if not fr.mod_sum.any():
+        return 0.0, None
+    # Autocorrelations of the band-passed (ENV_BAND_HZ) windowed envelope and of the
+    # window (circular; the Hann taper makes the wrap-around negligible at beat lags).
+    full = np.zeros(length // 2 + 1)
+    full[: fr.mod_sum.size] = fr.mod_sum * (fr.fm >= ENV_BAND_HZ[0])
+    wfull = np.zeros_like(full)
+    wfull[: fr.mod_win.size] = fr.mod_win
+    r = np.fft.irfft(full, length)
+    rw = np.fft.irfft(wfull, length)
+    lags = np.arange(length) / fs
+    valid = rw > 0.2 * rw[0]
+    ru = np.where(valid, r / np.where(valid, rw, 1.0), 0.0)
+    ru /= ru[0] if ru[0] > 0 else 1.0
+    lo, hi = 1.0 / BEAT_HZ[1], 1.0 / BEAT_HZ[0]
+    cand = np.flatnonzero((lags >= lo) & (lags <= hi) & valid)
+    if cand.size == 0:
+        return 0.0, None
+    # A local maximum of the autocorrelation inside the lag range.
+    inner = cand[(cand > 0) & (cand < length - 1)]
+    is_max = (ru[inner] >= ru[inner - 1]) & (ru[inner] >= ru[inner + 1])
+    if not is_max.any():
+        return 0.0, None
+    peaks = inner[is_max]
+    best = peaks[np.argmax(ru[peaks])]
+    if ru[best] <= 0:
+        return 0.0, None
+    # Prefer the shortest lag whose correlation is within 30 % of the best: a bar
+    # pattern (notes changing from beat to beat) can make two beats correlate
+    # slightly better than one, which would halve the tempo.
+    good = peaks[ru[peaks] >= 0.7 * ru[best]]
+    lag = good[0]
+    return float(ru[best]), float(fs / lag)
+
+
+def _fold(f: float, fs: float) -> float:
+    """Where a component at *f* Hz appears after sampling at *fs* (aliasing)."""
+    r = f % fs
+    return min(r, fs - r)
+
+
+def _spectral_features(fr: _Frames, noise_psd: float, fs: float) -> dict:
+    """Line fraction, floor shape, dominant peak and harmonics of the mean vibration PSD."""
+    n_vib = int(fr.vib.sum())
+    f = fr.f
+    df = f[1] - f[0]
+    p = fr.psd_sum / n_vib
+    band = f >= BAND_HZ[0]
+    half = max(2, int(round(1.5 / df)))
+    floor = median_filter(p, size=2 * half + 1, mode="mirror")
+    excess = np.maximum(p - noise_psd, 0.0) * band
+    tot = excess.sum() * df
+    line = band & (p > LINE_RATIO * floor)
+    line_e = (np.maximum(p - floor, 0.0) * line).sum() * df
+    fl = np.maximum(floor - noise_psd, 0.0) * band
+    low = fl[f < VEHICLE_TOP_HZ].sum()
+    mid = fl[f < 80.0].sum()
+    shape = floor[band & (f < 40.0)]
+    flatness = float(np.exp(np.mean(np.log(np.maximum(shape, 1e-30)))) / np.mean(shape))
+    k = int(np.argmax(np.where(band, p, 0.0)))
+    dom = float(_interp_peak(p, np.array(k)) * df)
+    centroid = float((excess * f).sum() / excess.sum()) if excess.sum() > 0 else float("nan")
+    harmonics = []
+    for h in (2, 3, 4):
+        fh = _fold(h * dom, fs)
+        j = int(round(fh / df))
+        if BAND_HZ[0] <= fh < f[-1] and 1 <= j < f.size - 1:
+            lo, hi = max(0, j - 2), min(f.size, j + 3)
+            if (p[lo:hi] > LINE_RATIO * floor[lo:hi]).any():
+                harmonics.append(round(float(fh), 3))
+    return dict(line_fraction=float(line_e / tot) if tot > 0 else 0.0,
+                low_share=float(low / mid) if mid > 0 else 0.0, flatness=flatness,
+                dominant_hz=dom, centroid_hz=centroid, harmonics=harmonics,
+                excess_rms=math.sqrt(tot), prominence=float(p[k] / max(floor[k], 1e-30)))
+
+
+def _line_tracking(fr: _Frames, dom: float) -> tuple[float, bool]:
+    """Fraction of vibration frames whose peak sits on *dom* (±0.5 Hz), and run-up.
+
+    A run-up is a stretch of at least three analysed frames before the first one
+    on *dom* whose peak frequencies rise (rank correlation with time ≥ 0.8) from
+    at least 1 Hz below *dom* (the run-up's first frames may be too weak to
+    count as vibration frames themselves).
+    """
+    pk = fr.peak_hz[fr.vib]
+    if pk.size == 0:
+        return 0.0, False
+    frac = float((np.abs(pk - dom) <= 0.5).mean())
+    seq = fr.peak_hz[fr.usable]
+    on = np.abs(seq - dom) <= 0.5
+    before = seq[: int(np.argmax(on))] if on.any() else seq[:0]
+    run_up = False
+    if before.size >= 3:
+        rank_f = np.argsort(np.argsort(before))
+        rho = np.corrcoef(np.arange(before.size), rank_f)[0, 1]
+        run_up = bool(rho >= 0.8 and before[0] < dom - 1.0)
+    return frac, run_up
+
+
+def _classify(feat: dict, beat_r: float, peaky: float, on_frac: float,
+              run_up: bool) -> tuple[str | None, float]:
+    """Source class and a confidence in it, or (None, c) for a ballistocardiogram look-alike.
+
+    Order: appliance (a steady line spectrum under a flat envelope), then music
+    (beat-periodic bursts; weak low-frequency ones are a heartbeat instead),
+    then vehicle (resonant broadband below 20 Hz, not impulsive), then an
+    appliance again when a prominent, stable line with integer harmonics stands
+    on a broadband floor that is not a vehicle's (a real spin cycle shakes the
+    cabinet broadband too), else other.
+    """
+    if (feat["line_fraction"] >= LINE_FRACTION_MIN and peaky < STEADY_PEAKY_MAX
+            and (on_frac >= 0.5 or run_up)):
+        margin = min((feat["line_fraction"] - LINE_FRACTION_MIN) / (1 - LINE_FRACTION_MIN),
+                     (STEADY_PEAKY_MAX - peaky) / (STEADY_PEAKY_MAX - 1.0))
+        return "appliance", 0.5 + 0.3 * min(1.0, 2 * margin) + 0.2 * min(
+            1.0, len(feat["harmonics"]) / 2)
+    if beat_r >= BEAT_R_MIN:
+        margin = min(1.0, (beat_r - BEAT_R_MIN) / 0.3)
+        if (feat["excess_rms"] < PULSE_MAX_RMS_MS2
+                and feat["centroid_hz"] < PULSE_MAX_CENTROID_HZ):
+            return None, 0.5 + 0.5 * margin
+        return "music", 0.5 + 0.5 * margin
+    m_low = (feat["low_share"] - LOW_SHARE_MIN) / (1 - LOW_SHARE_MIN)
+    m_flat = (FLATNESS_MAX - feat["flatness"]) / FLATNESS_MAX
+    m_peak = (PEAKY_MAX - peaky) / PEAKY_MAX
+    margin = min(m_low, m_flat, m_peak)
+    if margin > 0:
+        return "vehicle", 0.5 + 0.5 * min(1.0, 3 * margin)
+    if feat["prominence"] >= LINE_PROMINENCE_MIN and feat["harmonics"] and on_frac >= 0.5:
+        return "appliance", 0.5 + 0.5 * min(1.0, on_frac - 0.5 + len(feat["harmonics"]) / 4)
+    return "other", 0.5 + 0.5 * min(1.0, -3 * margin)
+
+
+@dataclasses.dataclass
+class _Iso:
+    """Accumulated ISO 2631-1 sums over the non-voluntary samples."""
+
+    sq: np.ndarray           # Σ a_w² per axis
+    z4: float                # Σ a_wz⁴
+    zmax: float              # max |a_wz|
+    mtvv: float              # max running r.m.s. (τ = 1 s) of a_wz
+    n: int                   # non-voluntary samples
+    cell_sq: np.ndarray      # (3, n_cells) Σ a_w² per cell
+    cell_acc: np.ndarray     # (n_cells,) Σ acc² (3 axes) per cell
+    cell_n: np.ndarray       # (n_cells,) non-voluntary samples per cell
+
+
+def _iso(acc: np.ndarray, fs: float, vol: np.ndarray, hop: int) -> _Iso:
+    """Weighted signals in chunks (with filter history) and their sums over non-voluntary samples.
+
+    Each chunk is filtered together with the preceding filter-length of samples,
+    so the result equals one pass over the whole record. The peak (crest
+    factor) and MTVV skip the first :data:`SETTLE_S` seconds, where the causal
+    filters still ring on the switched-on record, unless the record is shorter.
+    """
+    n = acc.shape[1]
+    n_taps = max(iso2631.weighting_fir("Wd", fs).size, iso2631.weighting_fir("Wk", fs).size)
+    tau = max(1, int(round(fs)))
+    settle = int(SETTLE_S * fs) if n > 2 * SETTLE_S * fs else 0
+    chunk = max(hop, (max(_ISO_CHUNK, 4 * n_taps) // hop) * hop)
+    n_cells = -(-n // hop)
+    out = _Iso(np.zeros(3), 0.0, 0.0, 0.0, n - int(np.count_nonzero(vol)), np.zeros((3, n_cells)),
+               np.zeros(n_cells), np.zeros(n_cells))
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        lo = max(0, s - n_taps)
+        seg = np.where(vol[lo:e], 0.0, acc[:, lo:e])
+        w = np.vstack([iso2631.weight(seg[:2], fs, "Wd"), iso2631.weight(seg[2:], fs, "Wk")])
+        keep = ~vol[s:e]
+        cur = w[:, s - lo:]
+        sq = np.where(keep, cur**2, 0.0)
+        out.sq += sq.sum(axis=1)
+        z = cur[2][keep]
+        if z.size:
+            out.z4 += float(np.sum(z**4))
+            h0 = max(0, s - lo - tau)
+            run = iso2631.running_rms(w[2, h0:], fs)[s - lo - h0:]
+            settled = keep & (np.arange(s, e) >= settle)
+            if settled.any():
+                out.zmax = max(out.zmax, float(np.max(np.abs(cur[2][settled]))))
+                out.mtvv = max(out.mtvv, float(np.max(run[settled])))
+        bounds = np.arange(0, e - s, hop)
+        cells = np.arange(s // hop, s // hop + bounds.size)
+        out.cell_sq[:, cells] = np.add.reduceat(sq, bounds, axis=1)
+        a2 = np.where(keep, np.einsum("ij,ij->j", acc[:, s:e], acc[:, s:e]), 0.0)
+        out.cell_acc[cells] = np.add.reduceat(a2, bounds)
+        out.cell_n[cells] = np.add.reduceat(keep.astype(float), bounds)
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Start/stop index pairs of the True runs of *mask*."""
+    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def _iso_summary(iso: _Iso, fs: float) -> dict:
+    """The report's iso2631 block plus MTVV, A(8) and the health-guidance zone."""
+    if iso.n == 0:
+        keys = ("aw_x_ms2", "aw_y_ms2", "aw_z_ms2", "av_ms2", "vdv_z_ms175", "crest_factor_z",
+                "mtvv_z_ms2", "a8_ms2", "health_zone", "exposure_s")
+        return dict.fromkeys(keys)
+    aw = np.sqrt(iso.sq / iso.n)
+    exposure = iso.n / fs
+    k_aw = float(np.max(np.asarray(iso2631.SEATED_HEALTH_K) * aw))
+    hg = iso2631.health_guidance(k_aw, exposure)
+    return {
+        "aw_x_ms2": float(aw[0]), "aw_y_ms2": float(aw[1]), "aw_z_ms2": float(aw[2]),
+        "av_ms2": iso2631.vector_sum(*map(float, aw)),
+        "vdv_z_ms175": float((iso.z4 / fs) ** 0.25),
+        "crest_factor_z": float(iso.zmax / aw[2]) if aw[2] > 0 else None,
+        "mtvv_z_ms2": iso.mtvv,
+        "a8_ms2": float(hg.a8_ms2),
+        "health_zone": hg.zone,
+        "exposure_s": float(exposure),
+    }
+
+
+def _warnings(source: str | None, dominant: float | None, fs: float) -> list[str]:
+    """Sampling-rate limits: ISO band truncated, source band aliased, peak near Nyquist."""
+    nyq = fs / 2
+    out = []
+    if nyq < 80.0:
+        out.append(f"fs/2 = {nyq:g} Hz: ISO 2631-1's 0.5–80 Hz range is truncated, so the "
+                   "weighted values miss any vibration above it")
+    if source == "music" and nyq < MUSIC_BASS_HZ[1]:
+        lo, hi = MUSIC_BASS_HZ
+        out.append(f"aliasing: music bass ({lo:g}–{hi:g} Hz) reaches above fs/2 = {nyq:g} Hz "
+                   f"and folds back to lower frequencies; sample at ≥ {2 * hi:g} Hz to see it "
+                   "unfolded")
+    if source == "appliance" and nyq < DRUM_HZ[1] * DRUM_HARMONICS:
+        lo, hi = DRUM_HZ
+        part = (f"the drum itself ({lo:g}–{hi:g} Hz) may lie above fs/2 = {nyq:g} Hz"
+                if nyq < hi else f"its harmonics (up to {DRUM_HARMONICS * hi:g} Hz) exceed "
+                f"fs/2 = {nyq:g} Hz")
+        out.append(f"aliasing: appliance vibration folds back: {part}; sample at "
+                   f"≥ {2 * DRUM_HARMONICS * hi:g} Hz to see it unfolded")
+    if dominant is not None and dominant > 0.9 * nyq:
+        out.append(f"the dominant frequency {dominant:.2f} Hz lies close to fs/2 = {nyq:g} Hz "
+                   "and may be an alias of a higher one")
+    return out
+
+
+def detect(prepared: Prepared) -> Finding:
+    """Find environmental vibration, name its source and evaluate it per ISO 2631-1.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Gravity-free body-frame acceleration (rows h1, h2, vertical), voluntary
+        mask, sensor-noise RMS and sampling rate.
+
+    Returns
+    -------
+    Finding
+        ``mechanism="vibration"``; ``confidence`` is the confidence in the
+        stated ``present`` value; ``energy`` the excess band energy of the
+        vibration frames, Σ acc² over their non-voluntary samples, (m/s²)²;
+        ``summary`` holds ``source`` (vehicle|appliance|music|other or None),
+        ``dominant_hz``, ``iso2631`` (``aw_x_ms2, aw_y_ms2, aw_z_ms2, av_ms2,
+        vdv_z_ms175, crest_factor_z`` and ``mtvv_z_ms2, a8_ms2, health_zone,
+        exposure_s``), ``coverage`` (fraction of analysed time with vibration),
+        ``beat_bpm`` (music), ``harmonics_hz`` (appliance: integer harmonics of
+        ``dominant_hz`` found, at the frequency where they appear, i.e. folded at
+        Nyquist when aliased), ``run_up`` and ``snr_db`` (median band SNR). ``events``
+        are the vibration episodes (value = their vibration total value a_v, m/s²).
+
+    Notes
+    -----
+    See the module docstring for the method and its references.
+    """
+    acc = np.asarray(prepared.acc, dtype=float)
+    fs = float(prepared.fs)
+    n = acc.shape[1]
+    vol = np.asarray(prepared.voluntary, dtype=bool)
+    warnings: list[str] = []
+    noise = float(prepared.noise_rms) if np.isfinite(prepared.noise_rms) else 0.0
+    noise_psd = 3.0 * noise**2 / (fs / 2)
+    length = _frame_length(n, fs)
+    band = (BAND_HZ[0], min(BAND_HZ[1], fs / 2))
+    empty = {"source": None, "dominant_hz": None, "coverage": 0.0, "beat_bpm": None,
+             "harmonics_hz": [], "run_up": False, "snr_db": None}
+    if n < 2 * length or band[1] <= band[0] * 2:
+        warnings.append(f"recording too short ({n / fs:.1f} s) or fs too low ({fs:g} Hz) "
+                        "for the vibration analysis")
+        summary = {**empty, "iso2631": _iso_summary(_iso(acc, fs, vol, max(1, n)), fs)}
+        return Finding("vibration", False, 0.0, 0.0, summary, Annotations(), tuple(warnings))
+
+    fr = _frames(acc, fs, vol, length, noise_psd, band)
+    hop = length // 2
+    iso = _iso(acc, fs, vol, hop)
+    iso_summary = _iso_summary(iso, fs)
+
+    n_use = int(fr.usable.sum())
+    n_vib = int(fr.vib.sum())
+    coverage = n_vib / n_use if n_use else 0.0
+    runs = _runs(fr.vib)
+    longest_s = max(((b - a + 1) * hop / fs for a, b in runs), default=0.0)
+    candidate = n_vib >= 2 and (coverage >= 0.5 or longest_s >= MIN_EPISODE_S)
+    snr_med = float(np.median(fr.snr[fr.vib])) if n_vib else (
+        float(np.median(fr.snr[fr.usable])) if n_use else 0.0)
+    snr_db = 10 * math.log10(snr_med) if snr_med > 0 else None
+
+    source, q_src, feat, beat_bpm, run_up = None, 0.0, None, None, False
+    if candidate:
+        feat = _spectral_features(fr, fr.noise_psd, fs)
+        beat_r, beat_hz = _beat(fr, fs, length)
+        peaky = float(np.median(fr.peaky[fr.vib]))
+        on_frac, run_up = _line_tracking(fr, feat["dominant_hz"])
+        source, q_src = _classify(feat, beat_r, peaky, on_frac, run_up)
+        if source == "music" and beat_hz is not None:
+            beat_bpm = 60.0 * beat_hz
+    present = candidate and source is not None
+    # Confidence in the presence decision: how far the band SNR and the coverage sit
+    # from their thresholds (logistic in dB and in coverage).
+    p_snr = 1.0 / (1.0 + math.exp(-(10 * math.log10(max(snr_med, 1e-6) / MIN_SNR)) / 2.0))
+    p_cov = 1.0 / (1.0 + math.exp(-(coverage - 0.5) / 0.1))
+    p_vib = p_snr * max(p_cov, 1.0 if longest_s >= MIN_EPISODE_S else 0.0)
+    if present:
+        confidence = p_vib * (0.6 + 0.4 * q_src)
+    elif candidate:
+        confidence = q_src
+    else:
+        confidence = 1.0 - p_vib
+
+    energy = 0.0
+    events = Annotations()
+    if present:
+        n_cells = iso.cell_n.size
+        cell_vib = np.zeros(n_cells, bool)
+        cell_exc = np.zeros(n_cells)
+        cell_cnt = np.zeros(n_cells)
+        for off in (0, 1):   # frame i covers cells i and i + 1
+            idx = np.flatnonzero(fr.vib) + off
+            idx = idx[idx < n_cells]
+            cell_vib[idx] = True
+            np.add.at(cell_exc, idx, fr.excess_var[idx - off])
+            np.add.at(cell_cnt, idx, 1.0)
+        cell_exc = np.where(cell_cnt > 0, cell_exc / np.maximum(cell_cnt, 1), 0.0)
+        energy = float(np.minimum(cell_exc * iso.cell_n, iso.cell_acc)[cell_vib].sum())
+        onsets, durs, vals = [], [], []
+        for a, b in _runs(cell_vib):
+            cnt = iso.cell_n[a:b].sum()
+            if cnt == 0:
+                continue
+            aw_ep = np.sqrt(iso.cell_sq[:, a:b].sum(axis=1) / cnt)
+            onsets.append(prepared.t0 + a * hop / fs)
+            durs.append((min(b * hop, n) - a * hop) / fs)
+            vals.append(iso2631.vector_sum(*map(float, aw_ep)))
+        events = Annotations(onsets, durs, ["vibration"] * len(onsets),
+                             ["vibration"] * len(onsets), ["detector:vibration"] * len(onsets),
+                             vals)
+        warnings += _warnings(source, feat["dominant_hz"], fs)
+    elif fs / 2 < 80.0:
+        warnings += _warnings(None, None, fs)
+
+    summary = {
+        "source": source if present else None,
+        "dominant_hz": round(feat["dominant_hz"], 3) if present else None,
+        "iso2631": iso_summary,
+        "coverage": float(coverage),
+        "beat_bpm": round(beat_bpm, 1) if (present and beat_bpm) else None,
+        "harmonics_hz": feat["harmonics"] if (present and source == "appliance") else [],
+        "run_up": bool(run_up) if (present and source == "appliance") else False,
+        "snr_db": round(snr_db, 2) if snr_db is not None else None,
+    }
+    return Finding("vibration", bool(present), float(min(1.0, max(0.0, confidence))),
+                   energy, summary, events, tuple(warnings))

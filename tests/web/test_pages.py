@@ -27,6 +27,8 @@ def _signup(client, name="frank"):
 def test_public_pages_render(client, path):
     r = client.get(path)
     assert r.status_code == 200 and "glutesense does not diagnose" in r.text
+    if path == "/":  # one simulated example plot per mechanism
+        assert r.text.count('class="example"') == 5
 
 
 @pytest.mark.parametrize("path", ["/record", "/upload", "/diary", "/account"])

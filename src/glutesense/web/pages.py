@@ -101,7 +101,9 @@ def add_pages(app: FastAPI, templates, *, Session, current_user, require_user, o
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request):
-        return page(request, "home.html", mechanisms=_MECH_TEXT)
+        from .examples import example_figures
+
+        return page(request, "home.html", mechanisms=_MECH_TEXT, examples=example_figures())
 
     @app.get("/signup", response_class=HTMLResponse)
     def signup_form(request: Request):

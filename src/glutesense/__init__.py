@@ -8,8 +8,12 @@ and soft tissue without intent: ``twitch`` (fasciculations), ``postural``
 Public verbs (imported lazily, so ``import glutesense`` stays light)
 ---------------------------------------------------------------------
 read(path)                 read any supported file into a Recording
-write(rec, path)           write canonical CSV / Parquet / NPZ
+write(rec, path)           write canonical CSV / Parquet / NPZ / EDF
 formats()                  the supported formats
+analyze(rec)               explain the movement by the five mechanisms -> Analysis
+                           (.to_report_dict(), .summary_text())
+triage(answers, findings)  level, reasons, advice and sources
+simulate(name, ...)        a named scenario with ground truth -> (recording, truth, components)
 Recording, Annotations     the core containers
 """
 
@@ -21,7 +25,7 @@ from typing import Any
 from ._version import __version__
 
 __all__ = ["__version__", "read", "write", "detect", "formats", "Recording", "Annotations",
-           "concatenate", "GlutesenseError"]
+           "concatenate", "GlutesenseError", "analyze", "Analysis", "triage", "simulate"]
 
 _LAZY = {
     "read": ("glutesense.io", "read"),
@@ -32,6 +36,10 @@ _LAZY = {
     "Annotations": ("glutesense.recording", "Annotations"),
     "concatenate": ("glutesense.recording", "concatenate"),
     "GlutesenseError": ("glutesense.errors", "GlutesenseError"),
+    "analyze": ("glutesense.analysis", "analyze"),
+    "Analysis": ("glutesense.analysis", "Analysis"),
+    "triage": ("glutesense.triage", "triage"),
+    "simulate": ("glutesense.scenarios", "simulate"),
 }
 
 

@@ -6,21 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, err, out, print_json
-
-
-def print_summary(report: dict) -> None:
-    """Plain words first, then the triage and the limits (terminal, via rich)."""
-    from ..reporting.text import HEADLINES, limits_sentence, summary_sentences
-
-    for s in summary_sentences(report):
-        out.print(s, markup=False, highlight=False)
-    tri = report.get("triage") or {}
-    if tri.get("level"):
-        out.print(f"\n{HEADLINES[tri['level']]}", style="bold", markup=False)
-        for a in tri.get("advice") or []:
-            out.print(f"  - {a}", markup=False, highlight=False)
-    out.print(f"\n{limits_sentence(report)}", markup=False, highlight=False)
+from ._app import app, err, print_json
 
 
 @app.command("demo")
@@ -31,6 +17,7 @@ def demo_cmd(
 ) -> None:
     """Simulate 2 minutes (after a workout, then in a car), analyse, triage, write reports."""
     from ..demo import run_demo
+    from ._summary import print_summary
 
     err.print("simulating 2 minutes: after a workout, then in a car …", markup=False)
     report = run_demo(out_dir, seed=seed)

@@ -21,7 +21,8 @@ DISCLAIMER = ("glutesense does not diagnose. It describes movement that a sensor
               "gives general advice from public health guidance. If you are worried, or your "
               "symptoms change, contact a doctor. In an emergency call your local emergency number.")
 
-_NAMES = {"twitch": "small muscle twitches", "postural": "balance sway",
+_NAMES = {"twitch": "small muscle twitches",
+          "postural": "slow body movement (balance sway, or breathing when lying down)",
           "pulse": "your pulse", "nerve": "grouped bursts like an irritated nerve",
           "vibration": "vibration from outside your body"}
 
@@ -53,7 +54,7 @@ def mechanism_sentence(key: str, blk: dict[str, Any]) -> str | None:
         after = blk.get("after_movement") or []
         extra = (f" After you moved, the tissue kept moving for about "
                  f"{max(a.get('decay_s') or 0 for a in after):.1f} s." if after else "")
-        return "Small balance movements (sway) show up." + extra
+        return "Slow body movement (balance sway, or breathing when lying down) shows up." + extra
     if key == "vibration":
         src = {"vehicle": "a vehicle", "appliance": "an appliance such as a washing machine",
                "music": "music or loud bass", "other": "something outside your body"}
@@ -92,6 +93,8 @@ def summary_sentences(report: dict[str, Any]) -> list[str]:
             out.insert(1, s)
     else:
         out.append("We found no movement beyond the sensor's own noise.")
+    if (m.get("pulse") or {}).get("heart_rate_bpm") is None:
+        out.append("Your heart rate could not be measured reliably, so none is given.")
     vol = report.get("voluntary") or []
     if vol:
         secs = sum(v["t1_s"] - v["t0_s"] for v in vol)
@@ -100,6 +103,7 @@ def summary_sentences(report: dict[str, Any]) -> list[str]:
     if (report.get("unexplained_share") or 0) > 0.3:
         out.append(f"{_pct(report['unexplained_share'])} of the movement does not fit any of the "
                    "five causes we look for.")
+    out += [f"Note: {w}" for w in (report.get("input") or {}).get("warnings") or []]
     return out
 
 

@@ -1,0 +1,368 @@
+"""Preprocessing: from a :class:`~glutesense.recording.Recording` to a :class:`Prepared`.
+
+ANALYSER side: never imports :mod:`glutesense.body`, ``sensors`` or ``scenarios``.
+
+Steps
+-----
+1. Pick the acceleration channels (and an sEMG stream, if any).
+2. Check the data: clipping (runs of samples at the extreme value), sample-and-hold
+   logging (from what the reader inferred), sampling too slow for a mechanism.
+3. Gravity: 0.25-s block means low-passed below 0.3 Hz give the gravity track
+   (the static component, Mathie et al., 2004). Orientation changes are jumps of
+   its direction by more than :data:`ORIENTATION_JUMP_DEG` that persist; each
+   segment between them gets its own rotation into a body-vertical frame
+   (vertical = gravity direction, the horizontal pair any orthogonal completion).
+   Without gravity no rotation is possible: the axis with the most 0.5–10 Hz
+   movement is taken as "vertical" and a warning says so.
+4. Gravity-free acceleration: each segment minus its own 0.1 Hz low-pass
+   (computed on 0.25-s block means and interpolated back).
+5. Voluntary movement (:mod:`.voluntary`).
+6. Noise: robust (MAD) RMS of the signal above fs/4, in the quietest windows.
+
+References
+----------
+Mathie MJ, Coster ACF, Lovell NH, Celler BG (2004). Accelerometry: providing an
+integrated, practical method for long-term, ambulatory monitoring of human
+movement. Physiol Meas 25:R1–R20.
+Donoho DL, Johnstone IM (1994). Ideal spatial adaptation by wavelet shrinkage.
+Biometrika 81:425–455 (the MAD/0.6745 noise estimate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+from scipy import signal
+
+from ..recording import Recording
+from ..units import G0
+from . import voluntary as _vol
+from ._base import Prepared
+
+__all__ = ["prepare", "preprocess", "PrepInfo", "ORIENTATION_JUMP_DEG", "MIN_FS_TWITCH_HZ",
+           "MIN_FS_APPLIANCE_HZ", "robust_sigma", "bandpass", "notch_lines", "butter_sos"]
+
+#: A persistent turn of the gravity direction larger than this is an orientation change.
+ORIENTATION_JUMP_DEG = 20.0
+#: Twitches are 5–20 Hz transients lasting tens of ms (physiology.md §1.4).
+MIN_FS_TWITCH_HZ = 20.0
+#: Appliance vibration reaches 25 Hz (drum spin); Nyquist needs twice that.
+MIN_FS_APPLIANCE_HZ = 50.0
+_GRAV_HOP_S = 0.25
+_MAD = 0.6744897501960817
+
+
+@dataclasses.dataclass(frozen=True)
+class PrepInfo:
+    """What preprocessing found beyond the :class:`Prepared` contract.
+
+    Attributes
+    ----------
+    orientation_changes : list of dict
+        ``{"t_s", "angle_deg"}`` for every orientation change.
+    voluntary : list of dict
+        ``{"t0_s", "t1_s"}`` voluntary-movement intervals.
+    vertical_axis : str
+        How "vertical" was chosen (``"gravity"`` or the name of a sensor axis).
+    """
+
+    orientation_changes: list[dict[str, float]]
+    voluntary: list[dict[str, float]]
+    vertical_axis: str
+
+
+@functools.lru_cache(maxsize=64)
+def _butter_cached(order: int, wn: float | tuple[float, float], btype: str,
+                   fs: float) -> np.ndarray:
+    return signal.butter(order, wn, btype=btype, fs=fs, output="sos")
+
+
+def butter_sos(order: int, wn: float | tuple[float, float], btype: str, fs: float) -> np.ndarray:
+    """Butterworth filter in second-order sections (designs are cached: chunks reuse them)."""
+    return _butter_cached(order, wn, btype, fs).copy()
+
+
+def robust_sigma(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Noise standard deviation as median(|x|)/0.6745 (Donoho & Johnstone, 1994)."""
+    return np.median(np.abs(x), axis=axis) / _MAD
+
+
+def _clipping(raw: np.ndarray, names: tuple[str, ...]) -> list[str]:
+    """Runs of ≥ 3 samples sitting exactly at a channel's maximum or minimum."""
+    out = []
+    for x, name in zip(raw, names):
+        for ext in (x.max(), x.min()):
+            at = np.r_[False, x == ext, False].astype(np.int8)
+            d = np.diff(at)
+            run = np.flatnonzero(d == -1) - np.flatnonzero(d == 1)
+            n_clip = int(run[run >= 3].sum())
+            if n_clip and ext != 0:
+                out.append(f"clipping: {n_clip} samples of {name} sit at {ext:+.4g} m/s² "
+                           "(sensor range exceeded); peaks there are underestimated")
+    return out
+
+
+def _basis(v: np.ndarray) -> np.ndarray:
+    """Rows (h1, h2, v): an orthonormal frame whose third axis is *v*."""
+    v = v / np.linalg.norm(v)
+    e = np.zeros(3)
+    e[int(np.argmin(np.abs(v)))] = 1.0
+    h1 = np.cross(v, e)
+    h1 /= np.linalg.norm(h1)
+    return np.vstack([h1, np.cross(v, h1), v])
+
+
+def _angles(u: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arccos(np.clip(ref @ u, -1.0, 1.0)))
+
+
+def _orientation_segments(g: np.ndarray, blocks: np.ndarray, vol_block: np.ndarray,
+                          gfs: float) -> tuple[list[int], list[dict[str, float]]]:
+    """Split the gravity track at persistent direction jumps.
+
+    A block starts a new segment when it and the next ``confirm`` non-voluntary
+    blocks (1 s) all lie more than :data:`ORIENTATION_JUMP_DEG` from the current
+    segment's direction. The change is dated, on the unfiltered block means, to
+    the last block still within half that angle of the old direction.
+    """
+    ub = blocks / np.maximum(np.linalg.norm(blocks, axis=0), 1e-12)
+    u = g / np.maximum(np.linalg.norm(g, axis=0), 1e-12)
+    quiet = np.flatnonzero(~vol_block)
+    starts, changes = [0], []
+    if quiet.size < 2:
+        return starts, changes
+    confirm = max(2, int(round(1.0 / _GRAV_HOP_S)))
+    ref_idx = quiet[: 4 * confirm]
+    ref = np.median(u[:, ref_idx], axis=1)
+    ref /= np.linalg.norm(ref)
+    pos = 0
+    while pos < quiet.size - confirm:
+        ang = _angles(u[:, quiet[pos:]], ref)
+        far = ang > ORIENTATION_JUMP_DEG
+        win = np.lib.stride_tricks.sliding_window_view(far, confirm).all(axis=1) \
+            if far.size >= confirm else np.zeros(0, dtype=bool)
+        hit = np.flatnonzero(win)
+        if hit.size == 0:
+            break
+        k = quiet[pos + hit[0]]
+        lo = max(0, k - int(10 * gfs))
+        near = np.flatnonzero(_angles(ub[:, lo:k + 1], ref) <= 0.5 * ORIENTATION_JUMP_DEG)
+        b = lo + int(near[-1]) + 1 if near.size else k
+        new_idx = quiet[pos + hit[0]: pos + hit[0] + 4 * confirm]
+        new_ref = np.median(u[:, new_idx], axis=1)
+        new_ref /= np.linalg.norm(new_ref)
+        changes.append({"t_s": float(b / gfs), "angle_deg": float(_angles(new_ref[:, None],
+                                                                          ref)[0])})
+        starts.append(int(b))
+        ref = new_ref
+        pos = pos + hit[0] + confirm
+    return starts, changes
+
+
+def _gravity_track(raw: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """0.25-s block means and their < 0.3 Hz low-pass (the gravity track), and their rate."""
+    hop = max(1, int(round(_GRAV_HOP_S * fs)))
+    nb = raw.shape[1] // hop
+    if nb == 0:
+        m = raw.mean(axis=1, keepdims=True)
+        return m, m, fs
+    blocks = raw[:, : nb * hop].reshape(3, nb, hop).mean(axis=2)
+    gfs = fs / hop
+    g = blocks
+    if nb > 15:
+        sos = butter_sos(2, 0.3, "low", gfs)
+        g = signal.sosfiltfilt(sos, blocks, axis=1)
+    return g, blocks, gfs
+
+
+def _highpass_segment(x: np.ndarray, fs: float) -> np.ndarray:
+    """Remove the < 0.1 Hz component (gravity, drift) of one orientation segment.
+
+    The 0.1 Hz zero-phase low-pass runs on 0.25-s block means (whose boxcar
+    already rejects everything near and above 4 Hz) and is interpolated back to
+    the samples: the same result as filtering at the full rate, at a fraction of
+    the cost.
+    """
+    n = x.shape[1]
+    hop = max(1, int(round(_GRAV_HOP_S * fs)))
+    nb = n // hop
+    if nb < 40 or fs / hop <= 0.5:            # < 10 s: the mean is the best we can do
+        return x - x.mean(axis=1, keepdims=True)
+    blocks = x[:, : nb * hop].reshape(3, nb, hop).mean(axis=2)
+    bfs = fs / hop
+    low = signal.sosfiltfilt(butter_sos(2, 0.1, "low", bfs), blocks, axis=1,
+                             padlen=min(nb - 1, int(10 * bfs)))
+    tb = (np.arange(nb) + 0.5) * hop - 0.5      # block centres in samples
+    ts = np.arange(n)
+    return x - np.vstack([np.interp(ts, tb, low[i]) for i in range(3)])
+
+
+def _acc_channels(rec: Recording) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
+    names = rec.channels_of_type("acc")
+    warnings: list[str] = []
+    if len(names) >= 3:
+        return rec.get(list(names[:3])), tuple(names[:3]), warnings
+    if len(names) in (1, 2):
+        raw = np.zeros((3, rec.n_samples))
+        raw[3 - len(names):] = rec.get(list(names))
+        warnings.append(f"only {len(names)} acceleration channel(s): orientation unknown; "
+                        "missing axes are treated as zero")
+        return raw, tuple(names), warnings
+    return np.zeros((3, 0)), (), ["no acceleration channels: only the EMG can be analysed"]
+
+
+def _emg_stream(rec: Recording) -> Recording | None:
+    if "emg" in rec.streams:
+        return rec.streams["emg"]
+    emg = rec.channels_of_type("emg")
+    if emg:
+        i = rec.ch_names.index(emg[0])
+        return Recording(rec.data[i:i + 1], rec.fs, (emg[0],), ("emg",), (rec.ch_units[i],),
+                         t0=rec.t0)
+    return None
+
+
+def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
+    """Prepare *recording* for the detectors and say what was found on the way.
+
+    Parameters
+    ----------
+    recording : Recording
+        Raw recording (acceleration in m/s², with or without gravity).
+
+    Returns
+    -------
+    Prepared
+        Gravity-free acceleration in the body-vertical frame, voluntary mask,
+        noise RMS, sEMG stream and warnings.
+    PrepInfo
+        Orientation changes, voluntary intervals and how "vertical" was chosen.
+    """
+    rec = recording
+    raw, names, warnings = _acc_channels(rec)
+    fs = rec.fs
+    emg = _emg_stream(rec)
+    if raw.shape[1] == 0:
+        n = int(round(rec.duration * 100.0))
+        acc = np.zeros((3, n))
+        prep = Prepared(acc=acc, fs=100.0, t0=rec.t0, voluntary=np.zeros(n, dtype=bool),
+                        gravity_included=False, emg=emg, noise_rms=0.0, source=rec,
+                        warnings=tuple(warnings))
+        return prep, PrepInfo([], [], "none")
+
+    inferred = rec.inferred
+    grav = inferred.get("gravity_included")
+    if grav is None:
+        step = max(1, raw.shape[1] // 10000)          # the median of 10⁴ samples is plenty
+        grav = bool(abs(np.median(np.linalg.norm(raw[:, ::step], axis=0)) - G0) < 0.3 * G0)
+    grav = bool(grav) and len(names) == 3
+    warnings += _clipping(raw, names)
+    if inferred.get("sample_and_hold"):
+        eff = inferred.get("fs_effective_hz", inferred.get("fs_achieved_hz"))
+        warnings.append("sample-and-hold logging: the sensor delivered new values at only "
+                        f"≈{eff} Hz; content above half that rate is not real")
+    if fs < MIN_FS_APPLIANCE_HZ:
+        warnings.append(f"sampling at {fs:g} Hz: vibration above {fs / 2:g} Hz (appliances "
+                        f"need {MIN_FS_APPLIANCE_HZ:g} Hz) cannot be seen")
+    if fs < MIN_FS_TWITCH_HZ:
+        warnings.append(f"sampling at {fs:g} Hz is too slow for twitches "
+                        f"(needs ≥ {MIN_FS_TWITCH_HZ:g} Hz)")
+
+    n = raw.shape[1]
+    if grav:
+        g, blocks, gfs = _gravity_track(raw, fs)
+        free = _highpass_segment(raw, fs)
+        iv = _vol.find_intervals(free, fs, g, gfs)
+        hop = raw.shape[1] / max(g.shape[1], 1)
+        vol_block = _vol.intervals_to_mask(iv, g.shape[1], gfs)
+        starts, changes = _orientation_segments(g, blocks, vol_block, gfs)
+        bounds = [int(round(s * hop)) for s in starts] + [n]
+        acc = np.empty((3, n))
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            blk = slice(starts[k], starts[k + 1] if k + 1 < len(starts) else g.shape[1])
+            quiet = ~vol_block[blk]
+            gv = np.median(g[:, blk][:, quiet] if quiet.any() else g[:, blk], axis=1)
+            seg = free[:, a:b] if not changes else _highpass_segment(raw[:, a:b], fs)
+            acc[:, a:b] = _basis(gv) @ seg
+        for c in changes:
+            warnings.append(f"the sensor turned by {c['angle_deg']:.0f}° at "
+                            f"{rec.t0 + c['t_s']:.1f} s; orientation re-estimated from there")
+        if changes:
+            # filter edges of the old single-segment signal are gone: look again
+            iv = _vol.find_intervals(acc, fs, g, gfs)
+        vertical = "gravity"
+    else:
+        changes = []
+        acc = _highpass_segment(raw, fs)
+        hi = min(10.0, 0.45 * fs)
+        sos = butter_sos(2, (0.5, hi), "band", fs)
+        var = signal.sosfilt(sos, acc, axis=1).var(axis=1) if n > 30 else acc.var(axis=1)
+        k = int(np.argmax(var))
+        order = [i for i in range(3) if i != k] + [k]
+        acc = acc[order]
+        vertical = (("(missing)",) * (3 - len(names)) + names)[k]
+        warnings.append("gravity is not in the data, so the sensor's orientation is unknown: "
+                        f"the axis with the most 0.5–10 Hz movement ({vertical}) is used as "
+                        "'vertical'")
+        iv = _vol.find_intervals(acc, fs)
+    mask = _vol.intervals_to_mask(iv, n, fs)
+    noise = _noise_rms(acc[2], fs, mask)
+    prep = Prepared(acc=acc, fs=fs, t0=rec.t0, voluntary=mask, gravity_included=grav, emg=emg,
+                    noise_rms=noise, source=rec, warnings=tuple(warnings))
+    info = PrepInfo(orientation_changes=[{"t_s": rec.t0 + c["t_s"], "angle_deg": c["angle_deg"]}
+                                         for c in changes],
+                    voluntary=_vol.mask_to_intervals(mask, fs, rec.t0), vertical_axis=vertical)
+    return prep, info
+
+
+def _noise_rms(x: np.ndarray, fs: float, voluntary: np.ndarray) -> float:
+    """White-noise-equivalent RMS from the band above fs/4 in the quietest 2-s windows.
+
+    For white noise the band [fs/4, fs/2] holds half the variance, so the robust
+    sigma there times √2 is the full-band RMS. The 25th percentile of the window
+    estimates ignores windows with transients or vibration.
+    """
+    if x.size < 16:
+        return 0.0
+    sos = butter_sos(4, 0.25 * fs, "high", fs)
+    hp = signal.sosfilt(sos, x)
+    w = max(8, int(2 * fs))
+    nw = x.size // w
+    if nw == 0:
+        return float(robust_sigma(hp) * np.sqrt(2))
+    win = hp[: nw * w].reshape(nw, w)
+    ok = ~voluntary[: nw * w].reshape(nw, w).any(axis=1)
+    sig = robust_sigma(win[ok] if ok.any() else win, axis=1)
+    return float(np.percentile(sig, 25) * np.sqrt(2))
+
+
+def prepare(recording: Recording) -> Prepared:
+    """Return the :class:`Prepared` form of *recording* (see :func:`preprocess`)."""
+    return preprocess(recording)[0]
+
+
+def bandpass(x: np.ndarray, fs: float, lo: float, hi: float, order: int = 2) -> np.ndarray:
+    """Zero-phase Butterworth band-pass along the last axis (*hi* capped at 0.45 fs)."""
+    hi = min(hi, 0.45 * fs)
+    if x.shape[-1] <= 3 * (2 * order + 1) or hi <= lo:
+        return x - x.mean(axis=-1, keepdims=True)
+    sos = butter_sos(order, (lo, hi), "band", fs)
+    return signal.sosfiltfilt(sos, x, axis=-1)
+
+
+def notch_lines(x: np.ndarray, fs: float, lines_hz: list[float] | tuple[float, ...],
+                q: float = 20.0) -> np.ndarray:
+    """Remove narrowband lines (and their 2nd harmonics) with zero-phase IIR notches.
+
+    Uses the second-order notch of :func:`scipy.signal.iirnotch` (quality *q*)
+    at each frequency below 0.45 fs; used to keep appliance tones found by the
+    vibration stage out of the pulse and twitch detectors.
+    """
+    freqs = sorted({round(h * f, 3) for f in lines_hz if f and f > 0 for h in (1, 2)
+                    if 0 < h * f < 0.45 * fs})
+    if not freqs or x.shape[-1] < 64:
+        return x
+    sos = np.vstack([signal.tf2sos(*signal.iirnotch(f, q, fs=fs)) for f in freqs])
+    return signal.sosfiltfilt(sos, x, axis=-1)

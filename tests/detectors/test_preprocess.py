@@ -1,0 +1,151 @@
+"""Preprocessing and voluntary-movement detection against known test signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from builders import synth
+
+from glutesense.detectors import preprocess as pp
+from glutesense.detectors import voluntary
+from glutesense.recording import Recording
+
+G = 9.80665
+
+
+def _acc_rec(data: np.ndarray, fs: float, **inferred) -> Recording:
+    return Recording(data, fs, ("acc_x", "acc_y", "acc_z"), ("acc",) * 3, ("m/s^2",) * 3,
+                     meta={"inferred": inferred} if inferred else {})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rotation_puts_gravity_on_the_vertical_row(seed):
+    """A vertical 3 Hz tone in the body frame ends up on row 2 whatever the sensor pose."""
+    rng = np.random.default_rng(seed)
+    fs, n = 100.0, 6000
+    t = np.arange(n) / fs
+    body = np.zeros((3, n))
+    body[2] = G + 0.1 * np.sin(2 * np.pi * 3 * t)
+    body[0] = 0.02 * np.sin(2 * np.pi * 7 * t)
+    q, r = np.linalg.qr(rng.standard_normal((3, 3)))
+    sensor = q.T @ body + 0.002 * rng.standard_normal((3, n))
+    prep = pp.prepare(_acc_rec(sensor, fs, gravity_included=True))
+    vert = prep.acc[2, 500:-500]
+    ref = 0.1 * np.sin(2 * np.pi * 3 * t[500:-500])
+    assert abs(np.corrcoef(vert, ref)[0, 1]) > 0.98
+    # the tone's power is (almost) all on the vertical row
+    h = prep.acc[:2, 500:-500]
+    assert np.sum(np.abs(h @ np.sin(2 * np.pi * 3 * t[500:-500]))) < 0.05 * abs(
+        vert @ np.sin(2 * np.pi * 3 * t[500:-500]))
+    assert prep.gravity_included
+    assert abs(prep.acc.mean(axis=1)).max() < 0.01  # gravity removed
+
+
+@pytest.mark.parametrize("fs,seed", [(50, 3), (100, 4), (200, 5)])
+def test_orientation_change_is_found_and_dated(fs, seed):
+    rec, truth = synth.make(150, fs, seed=seed, hr_bpm=70, bcg_amp=0.03,
+                            orientation_changes_s=(75.0,))
+    prep, info = pp.preprocess(rec)
+    assert len(info.orientation_changes) == 1
+    ch = info.orientation_changes[0]
+    assert abs(ch["t_s"] - 75.0) < 1.5
+    assert ch["angle_deg"] > 20
+    assert any("turned" in w for w in prep.warnings)
+    # the change is inside a detected voluntary interval (turning the sensor is a movement)
+    assert any(v["t0_s"] - 1 <= 75.0 <= v["t1_s"] + 1 for v in info.voluntary)
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_no_orientation_change_without_one(seed):
+    """Walking tilts the pelvis ±15° transiently: that is not an orientation change."""
+    rec, _ = synth.make(120, 100, seed=seed, hr_bpm=70, bcg_amp=0.03, voluntary=((40, 55),),
+                        twitch_rate_per_min=10)
+    _, info = pp.preprocess(rec)
+    assert info.orientation_changes == []
+
+
+@pytest.mark.parametrize("fs,seed", [(50, 10), (100, 11), (200, 12)])
+def test_voluntary_intervals_match_truth(fs, seed):
+    iv_true = ((20.0, 32.0), (70.0, 75.0))
+    rec, truth = synth.make(120, fs, seed=seed, hr_bpm=65, bcg_amp=0.03, voluntary=iv_true,
+                            twitch_rate_per_min=10)
+    prep, info = pp.preprocess(rec)
+    found = info.voluntary
+    assert len(found) == 2
+    for (a, b), f in zip(iv_true, found):
+        inter = max(0.0, min(b, f["t1_s"]) - max(a, f["t0_s"]))
+        union = max(b, f["t1_s"]) - min(a, f["t0_s"])
+        assert inter / union > 0.7, (a, b, f)
+    assert voluntary.intervals(prep) == found
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+def test_no_voluntary_movement_in_quiet_recordings(seed):
+    """Pulse, twitches, nerve bursts and sway are not mistaken for voluntary movement."""
+    rec, _ = synth.make(120, 100, seed=seed, hr_bpm=80, bcg_amp=0.05, twitch_rate_per_min=20,
+                        bursts_per_min=3, sway_rms=0.03)
+    _, info = pp.preprocess(rec)
+    assert info.voluntary == []
+
+
+def test_mask_interval_round_trip():
+    mask = np.zeros(1000, dtype=bool)
+    mask[100:250] = True
+    mask[900:] = True
+    iv = voluntary.mask_to_intervals(mask, 100.0)
+    assert iv == [{"t0_s": 1.0, "t1_s": 2.5}, {"t0_s": 9.0, "t1_s": 10.0}]
+    arr = np.array([[v["t0_s"], v["t1_s"]] for v in iv])
+    assert np.array_equal(voluntary.intervals_to_mask(arr, 1000, 100.0), mask)
+
+
+def test_gravity_free_input_picks_the_bcg_axis_and_says_so():
+    rec, _ = synth.make(90, 100, seed=20, hr_bpm=70, bcg_amp=0.06, gravity=False)
+    prep, info = pp.preprocess(rec)
+    assert not prep.gravity_included
+    assert info.vertical_axis in ("acc_x", "acc_y", "acc_z")
+    assert any("orientation is unknown" in w for w in prep.warnings)
+    # the chosen "vertical" row carries the most 1-10 Hz movement
+    bp = pp.bandpass(prep.acc, 100.0, 1.0, 10.0)
+    assert np.argmax(bp.var(axis=1)) == 2
+
+
+def test_gravity_inferred_when_not_stated():
+    rec, _ = synth.make(30, 100, seed=21)
+    bare = Recording(rec.data, rec.fs, rec.ch_names, rec.ch_types, rec.ch_units)
+    assert pp.prepare(bare).gravity_included
+
+
+@pytest.mark.parametrize("fs,noise", [(50, 0.005), (100, 0.01), (200, 0.02)])
+def test_noise_estimate_tracks_the_white_noise(fs, noise):
+    rec, truth = synth.make(60, fs, seed=22, noise_rms=noise, pink_fraction=0.0, hr_bpm=70,
+                            bcg_amp=3 * noise, twitch_rate_per_min=10)
+    est = pp.prepare(rec).noise_rms
+    print(f"fs={fs} noise={noise}: estimated {est:.4f}")
+    assert 0.8 * noise < est < 1.15 * noise
+
+
+def test_clipping_flagged():
+    rec, _ = synth.make(60, 100, seed=23, voluntary=((20, 30),))
+    assert not any(w.startswith("clipping") for w in pp.prepare(rec).warnings)
+    limit = 0.9 * float(np.abs(rec.data).max())
+    rec, _ = synth.make(60, 100, seed=23, voluntary=((20, 30),), clip_ms2=limit)
+    assert any(w.startswith("clipping") for w in pp.prepare(rec).warnings)
+
+
+def test_sample_and_hold_and_slow_sampling_flagged():
+    rec, _ = synth.make(60, 16, seed=24)
+    rec = rec.with_meta(inferred={"gravity_included": True, "sample_and_hold": True,
+                                  "fs_effective_hz": 16.0})
+    w = " ".join(pp.prepare(rec).warnings)
+    assert "sample-and-hold" in w
+    assert "too slow for twitches" in w
+    assert "appliances" in w
+
+
+def test_emg_only_recording():
+    emg = Recording(1e-5 * np.random.default_rng(1).standard_normal((1, 20000)), 2000.0,
+                    ("emg",), ("emg",), ("V",))
+    prep = pp.prepare(emg)
+    assert prep.emg is not None and prep.emg.n_samples == 20000
+    assert not np.any(prep.acc)
+    assert any("no acceleration" in w for w in prep.warnings)

@@ -1,0 +1,108 @@
+"""Scoring one analysed recording against what is known about it (shared by all sources)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..recording import Recording
+from .iso_reference import aw_spectral, body_frame
+from .metrics import relative_error, score_twitches
+
+__all__ = ["TOL_S", "NOISE_FACTOR", "score_case", "hr_from_beats"]
+
+#: Twitch matching tolerance, s.
+TOL_S = 0.15
+#: Twitches are scored when their peak is at least this many times the sensor-noise RMS.
+NOISE_FACTOR = 5.0
+#: Voluntary bouts are widened by this much (s) before events inside them are ignored.
+_VOL_MARGIN_S = 1.0
+
+
+def hr_from_beats(beats_s: Sequence[float]) -> float | None:
+    """Mean heart rate (bpm) from beat times: 60·(n − 1) / (t_last − t_first)."""
+    b = np.asarray(beats_s, dtype=float)
+    if b.size < 2 or b[-1] <= b[0]:
+        return None
+    return float(60.0 * (b.size - 1) / (b[-1] - b[0]))
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def score_case(rec: Recording, report: dict[str, Any], *, hr_truth: float | None, at_rest: bool,
+               twitch_truth: list[dict[str, Any]] | None, noise_rms_ms2: float | None,
+               vib_source: str | None | bool, appliance_hz: float | None,
+               gravity_dir: np.ndarray | None, score_aw: bool,
+               voluntary: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
+    """Score one report against the known facts; ``None`` arguments mean "unknown, not scored".
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording as the analyser saw it (for the a_w reference).
+    report : dict
+        ``analyze(rec).to_report_dict()``.
+    hr_truth : float or None
+        True mean heart rate (bpm); None = no pulse truth.
+    at_rest : bool
+        Whether the heart rate is a resting one (no exercise recovery).
+    twitch_truth : list of dict or None
+        Truth twitches ``{"t_s", "peak_ms2"}`` (empty list = none happened); None = unknown.
+    noise_rms_ms2 : float or None
+        Per-axis sensor-noise RMS (for the ≥ 5× threshold).
+    vib_source : str, None or False
+        Expected vibration source, None = no vibration expected, False = not scored.
+    appliance_hz : float or None
+        True appliance fundamental (Hz) when the source is an appliance.
+    gravity_dir : ndarray or None
+        Sensor-frame gravity direction (None: the record's mean direction).
+    score_aw : bool
+        Compare the report's a_w with the spectral reference.
+    voluntary : sequence of (t0, t1)
+        Truth voluntary intervals (events inside are ignored).
+    """
+    mech = report["mechanisms"]
+    out: dict[str, Any] = {}
+    if hr_truth is not None:
+        est = mech["pulse"].get("heart_rate_bpm")
+        out["hr"] = {"truth_bpm": _r(hr_truth, 3), "estimate_bpm": _r(est, 3),
+                     "error_bpm": None if est is None else _r(est - hr_truth, 3),
+                     "at_rest": at_rest}
+    ignore = [(a - _VOL_MARGIN_S, b + _VOL_MARGIN_S) for a, b in voluntary]
+    det_t = [float(e["t_s"]) for e in mech["twitch"].get("events") or []]
+    if twitch_truth is not None:
+        minutes = rec.duration / 60.0
+        if twitch_truth:
+            thr = NOISE_FACTOR * float(noise_rms_ms2)
+            s = score_twitches([e["t_s"] for e in twitch_truth],
+                               [e["peak_ms2"] for e in twitch_truth],
+                               det_t, min_peak_ms2=thr, tol_s=TOL_S, ignore=ignore)
+            out["twitch"] = {**s, "n_truth": len(twitch_truth), "n_detected": len(det_t),
+                             "min_peak_ms2": _r(thr, 5), "noise_rms_ms2": _r(noise_rms_ms2, 5)}
+        else:
+            vol_s = sum(max(0.0, min(b, rec.duration) - max(a, 0.0)) for a, b in ignore)
+            n_false = sum(1 for t in det_t if not any(a <= t <= b for a, b in ignore))
+            out["false_twitch"] = {"n": n_false,
+                                   "minutes": _r(max(minutes - vol_s / 60, 0.0), 4)}
+    if vib_source is not False:
+        got = mech["vibration"]["source"] if mech["vibration"].get("present") else None
+        out["vibration"] = {"expected": vib_source, "detected": got, "correct": got == vib_source}
+    if appliance_hz is not None:
+        est = mech["vibration"].get("dominant_hz") if mech["vibration"].get("present") else None
+        out["dominant"] = {"truth_hz": _r(appliance_hz), "estimate_hz": _r(est),
+                           "error_hz": None if est is None else _r(est - appliance_hz)}
+    if score_aw:
+        acc = np.vstack([rec.data[rec.ch_names.index(c)] for c in ("acc_x", "acc_y", "acc_z")])
+        ref = aw_spectral(body_frame(acc, gravity_dir), rec.fs)
+        iso = mech["vibration"].get("iso2631") or {}
+        det_z, det_v = iso.get("aw_z_ms2"), iso.get("av_ms2")
+        out["aw"] = {"reference": {k: _r(v, 5) for k, v in ref.items()},
+                     "report": {"aw_z_ms2": det_z, "av_ms2": det_v},
+                     "rel_error_z": _r(relative_error(det_z, ref["aw_z_ms2"])),
+                     "rel_error_v": _r(relative_error(det_v, ref["av_ms2"]))}
+    return out

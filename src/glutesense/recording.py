@@ -49,6 +49,8 @@ def _freeze(obj: Any) -> Any:
         return tuple(_freeze(v) for v in obj)
     if isinstance(obj, np.generic):
         return obj.item()
+    if isinstance(obj, np.ndarray):
+        return _freeze(obj.tolist())
     return obj
 
 
@@ -63,10 +65,43 @@ def thaw(obj: Any) -> Any:
     return obj
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    if a.flags.writeable and a.base is not None:
-        a = a.copy()
+def _writable_behind(a: np.ndarray) -> bool:
+    """True when some buffer behind *a* can still be written (so *a* could change)."""
+    if a.flags.writeable:
+        return True
+    b = a.base
+    while b is not None:
+        if isinstance(b, np.ndarray):
+            if b.flags.writeable:
+                return True
+            b = b.base
+        else:
+            return not isinstance(b, bytes)  # bytes are immutable; mmap/memoryview may not be
+    return False
+
+
+def _readonly(a: np.ndarray, *, owned: bool = False) -> np.ndarray:
+    """A read-only C-contiguous float array that nobody else can write to.
+
+    *owned* says the caller created *a* and keeps no reference: it is frozen
+    in place. Otherwise *a* is shared only when it is already read-only all the
+    way down (e.g. a slice of another Recording's data, or an array frozen with
+    ``a.setflags(write=False)`` by its creator), and copied in every other case,
+    so a caller's array is never frozen or aliased behind their back.
+    """
+    if owned:
+        a = np.ascontiguousarray(a)
+        a.setflags(write=False)
+        return a
+    if a.flags.c_contiguous and not _writable_behind(a):
+        return a
+    a = np.array(a, order="C", copy=True)
+    a.setflags(write=False)
+    return a
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """Mark a freshly made array read-only (so Recording adopts it without a copy)."""
     a.setflags(write=False)
     return a
 
@@ -86,7 +121,7 @@ class Annotations:
     mechanism : sequence of str or None
         One of :data:`MECHANISMS`, or None (e.g. voluntary movement).
     source : sequence of str
-        ``"truth"``, ``"manual"`` or ``"detector:<name>"``.
+        ``"truth"``, ``"manual"`` or ``"detector:<name>"`` (default ``"manual"``).
     value : array_like of float, shape (n,)
         A number attached to each event (peak amplitude, heart rate, ...); NaN if none.
     """
@@ -110,6 +145,8 @@ class Annotations:
         label, mech, source = (tuple(self.label), tuple(self.mechanism), tuple(self.source))
         if len(mech) == 0 and n:
             mech = (None,) * n
+        if len(source) == 0 and n:
+            source = ("manual",)
         if len(source) == 1 and n != 1:
             source = source * n
         if len(label) == 1 and n != 1:
@@ -124,9 +161,9 @@ class Annotations:
         if bad:
             raise ParameterError(f"unknown mechanism {bad[0]!r}; expected one of {MECHANISMS}")
         order = np.argsort(onset, kind="stable")
-        object.__setattr__(self, "onset", _readonly(onset[order]))
-        object.__setattr__(self, "duration", _readonly(duration[order]))
-        object.__setattr__(self, "value", _readonly(value[order]))
+        object.__setattr__(self, "onset", _readonly(onset[order], owned=True))
+        object.__setattr__(self, "duration", _readonly(duration[order], owned=True))
+        object.__setattr__(self, "value", _readonly(value[order], owned=True))
         object.__setattr__(self, "label", tuple(str(label[i]) for i in order))
         object.__setattr__(self, "mechanism", tuple(mech[i] for i in order))
         object.__setattr__(self, "source", tuple(str(source[i]) for i in order))
@@ -197,7 +234,9 @@ class Recording:
     ----------
     data : array_like, shape (n_channels, n_samples)
         Samples in SI units (see :mod:`glutesense.units`). Stored as a read-only
-        C-contiguous float64 array.
+        C-contiguous float64 array. A writable array you pass in is copied (it
+        is never frozen or aliased); an array that is already read-only all the
+        way down (``a.setflags(write=False)``) is adopted without a copy.
     fs : float
         Sampling rate in Hz; required, finite and > 0.
     ch_names, ch_types, ch_units : sequence of str
@@ -246,7 +285,15 @@ class Recording:
             raise SamplingRateError(f"fs must be a number in Hz, got {self.fs!r}") from None
         if not math.isfinite(fs) or fs <= 0:
             raise SamplingRateError(f"fs must be finite and > 0 Hz, got {self.fs!r}")
-        data = np.asarray(self.data, dtype=np.float64)
+        given = self.data
+        try:
+            data = np.asarray(given, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"data must be numeric, shape (n_channels, n_samples): {exc}") from None
+        # A conversion (list, other dtype) made a new array that only we hold; anything
+        # else (the caller's array, a view into a DataFrame's block) is not ours to freeze.
+        owned = data is not given and data.flags.owndata and not (
+            isinstance(given, np.ndarray) and np.may_share_memory(data, given))
         if data.ndim == 1:
             data = data[np.newaxis, :]
         if data.ndim != 2:
@@ -258,17 +305,25 @@ class Recording:
         if len(set(names)) != len(names):
             raise ParameterError(f"channel names must be unique, got {names}")
         if self.start is not None:
-            if self.start.tzinfo is None:
+            if not isinstance(self.start, _dt.datetime):
+                raise ParameterError(f"start must be a datetime or None, got {type(self.start).__name__}")
+            if self.start.tzinfo is None or self.start.utcoffset() is None:
                 raise ParameterError("start must be timezone-aware (UTC)")
             object.__setattr__(self, "start", self.start.astimezone(_dt.timezone.utc))
-        if not math.isfinite(float(self.t0)):
+        try:
+            t0 = float(self.t0)
+        except (TypeError, ValueError):
+            raise ParameterError(f"t0 must be a number of seconds, got {self.t0!r}") from None
+        if not math.isfinite(t0):
             raise ParameterError("t0 must be finite")
         object.__setattr__(self, "fs", fs)
         object.__setattr__(self, "t0", float(self.t0))
-        object.__setattr__(self, "data", _readonly(data))
+        object.__setattr__(self, "data", _readonly(data, owned=owned))
         object.__setattr__(self, "ch_names", tuple(map(str, names)))
         object.__setattr__(self, "ch_types", tuple(map(str, types)))
         object.__setattr__(self, "ch_units", tuple(map(str, units)))
+        if not isinstance(self.meta, Mapping):
+            raise ParameterError(f"meta must be a mapping, got {type(self.meta).__name__}")
         object.__setattr__(self, "meta", _freeze(dict(self.meta)))
         streams = dict(self.streams)
         for k, v in streams.items():
@@ -345,7 +400,7 @@ class Recording:
         if isinstance(names, str):
             names = [names]
         idx = [self._index(n) for n in names]
-        return self.replace(data=self.data[idx],
+        return self.replace(data=_frozen(np.take(self.data, idx, axis=0)),
                             ch_names=tuple(self.ch_names[i] for i in idx),
                             ch_types=tuple(self.ch_types[i] for i in idx),
                             ch_units=tuple(self.ch_units[i] for i in idx))
@@ -370,10 +425,11 @@ class Recording:
     def resample(self, fs: float) -> "Recording":
         """Return the recording resampled to *fs* Hz with a polyphase filter.
 
-        The up/down ratio is the closest fraction with a denominator ≤ 1000; the
-        achieved rate (which may differ from *fs* by that approximation) becomes
-        the new ``fs``. Uses :func:`scipy.signal.resample_poly` (Kaiser-windowed
-        FIR anti-aliasing filter).
+        The up/down ratio is the closest fraction with a denominator ≤ 1000 (so
+        the ratio must lie in [1/1000, 1000]); the achieved rate (which may
+        differ from *fs* by that approximation) becomes the new ``fs``. Uses
+        :func:`scipy.signal.resample_poly` (Kaiser-windowed FIR anti-aliasing
+        filter).
         """
         from scipy.signal import resample_poly
 
@@ -384,8 +440,12 @@ class Recording:
         if ratio == 1:
             return self
         up, down = ratio.numerator, ratio.denominator
+        if up == 0 or up > 1000 * down:
+            raise SamplingRateError(
+                f"cannot resample from {self.fs:g} Hz to {fs:g} Hz: the ratio is outside "
+                "[1/1000, 1000]")
         out = resample_poly(self.data, up, down, axis=-1, padtype="line")
-        return self.replace(data=out, fs=self.fs * up / down)
+        return self.replace(data=_frozen(np.ascontiguousarray(out)), fs=self.fs * up / down)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -412,11 +472,13 @@ class Recording:
            :class:`TimeBaseError`;
         3. rows with a duplicated time stamp are dropped (the first is kept);
         4. sample-and-hold logging (the same value repeated at a higher nominal
-           rate) is detected; only the samples where the value changes are kept,
-           and their rate is the *effective* rate;
-        5. the achieved rate (mean over intervals that are not gaps) and the
-           jitter (SD of the intervals) are measured; intervals longer than 5×
-           the median are reported as gaps;
+           rate, with the changes coming at regular intervals) is detected; only
+           the samples where the value changes are kept, and their rate is the
+           *effective* rate;
+        5. the achieved rate (steps per second over intervals that are not
+           gaps, an interval of about k median steps counting as k) and the
+           jitter (SD of the single-step intervals) are measured; intervals
+           longer than 5× the median are reported as gaps;
         6. if the stamps are already uniform (jitter < 1 % of the interval, no
            gaps) they are used as they are; otherwise the samples are linearly
            interpolated onto a uniform grid at the achieved rate.
@@ -437,49 +499,80 @@ class Recording:
         Recording
             ``t0`` is the first time stamp; ``meta["inferred"]`` holds
             ``fs_achieved_hz``, ``fs_nominal_hz``, ``jitter_s``, ``n_duplicates``,
-            ``n_reordered``, ``sample_and_hold``, ``gaps``, ``resampled``.
+            ``n_reordered``, ``sample_and_hold``, ``gaps`` (the first 100),
+            ``n_gaps``, ``n_missing`` (rows missing inside intervals of 2-5 steps),
+            ``resampled`` (and ``fs_effective_hz`` for sample-and-hold).
+
+        Raises
+        ------
+        TimeBaseError
+            Too many missing rows, duplicates or reversals, fewer than 2 usable
+            samples, or gaps so long that bridging them would invent far more
+            samples than were recorded.
         """
         t = np.asarray(t, dtype=np.float64).reshape(-1)
-        x = np.asarray(values, dtype=np.float64)
+        x = np.asarray(values, dtype=np.float64)  # no copy when already float64
         if x.ndim == 1:
             x = x[np.newaxis]
-        if x.shape[1] != t.size:
-            raise ParameterError(f"{t.size} time stamps for {x.shape[1]} samples")
+        if x.ndim != 2 or x.shape[1] != t.size:
+            raise ParameterError(f"{t.size} time stamps for values of shape {x.shape}")
         meta = thaw(dict(meta or {}))
         warnings: list[str] = list(meta.get("warnings", []))
         inferred: dict[str, Any] = dict(meta.get("inferred", {}))
+        n_in = int(t.size)
 
-        good = np.isfinite(t) & np.all(np.isfinite(x), axis=0)
-        n_bad = int(t.size - good.sum())
+        # Memory: the samples are never copied until the output is built. The steps below
+        # only maintain `idx`, the columns of `x` still in play (None = all, in order), and
+        # the matching time stamps `t`; temporaries are at most one channel long.
+        idx: np.ndarray | None = None
+
+        def column(i: int) -> np.ndarray:
+            return x[i] if idx is None else np.take(x[i], idx)
+
+        good = np.isfinite(t)
+        for row in x:
+            good &= np.isfinite(row)
+        n_bad = int(t.size - np.count_nonzero(good))
         if n_bad:
             if n_bad > 0.5 * t.size:
                 raise TimeBaseError(f"{n_bad} of {t.size} rows have missing or non-finite values")
             warnings.append(f"dropped {n_bad} rows with missing or non-finite values")
-            t, x = t[good], x[:, good]
+            idx = np.flatnonzero(good)
+            t = t[idx]
+        del good
         if t.size < 2:
             raise TimeBaseError(f"need at least 2 samples, found {t.size}")
 
+        # Steps smaller than a few float64 ulps of the stamps (or 1 ns) are rounding noise
+        # (e.g. after a dejittering fit), not time running backwards: they count as ties.
+        tol = max(1e-9, 4.0 * float(np.spacing(np.max(np.abs(t[[0, -1]])))))
         dt = np.diff(t)
-        back = dt < 0
+        back = dt < -tol
         n_back = int(back.sum())
         if n_back:
             if n_back > max(1, 0.01 * dt.size) or float(-dt[back].min()) > 1.0:
                 raise TimeBaseError(
                     f"time runs backwards {n_back} times (largest step back "
                     f"{float(-dt[back].min()):.3g} s); cannot be repaired by sorting")
-            order = np.argsort(t, kind="stable")
-            t, x = t[order], x[:, order]
             warnings.append(f"re-ordered {n_back} samples whose time stamps ran backwards")
+        if n_back or np.any(dt < 0):
+            order = np.argsort(t, kind="stable")
+            idx = order if idx is None else idx[order]
+            t = t[order]
         inferred["n_reordered"] = n_back
+        del dt, back
 
-        dup = np.r_[False, np.diff(t) == 0]
+        dup = np.r_[False, np.diff(t) <= tol]
         n_dup = int(dup.sum())
         if n_dup:
             if n_dup > 0.5 * t.size:
                 raise TimeBaseError(f"{n_dup} of {t.size} time stamps are duplicates")
-            t, x = t[~dup], x[:, ~dup]
+            keep = np.flatnonzero(~dup)
+            idx = keep if idx is None else idx[keep]
+            t = t[keep]
             warnings.append(f"dropped {n_dup} rows with a duplicated time stamp")
         inferred["n_duplicates"] = n_dup
+        del dup
         if t.size < 2:
             raise TimeBaseError("fewer than 2 distinct time stamps")
 
@@ -487,15 +580,21 @@ class Recording:
         inferred["fs_nominal_hz"] = _round_rate(1.0 / nominal_dt)
         hold = False
         if detect_hold and t.size > 20:
-            same = np.r_[False, np.all(x[:, 1:] == x[:, :-1], axis=0)]
-            if same.mean() > 0.3:
+            same = np.ones(t.size - 1, dtype=bool)
+            for i in range(x.shape[0]):
+                c = column(i)
+                same &= c[1:] == c[:-1]
+            same = np.r_[False, same]
+            if same.mean() > 0.3 and _regular_changes(same):
                 hold = True
-                keep = ~same
+                keep = np.flatnonzero(~same)
                 warnings.append(
                     f"sample-and-hold logging: {int(same.sum())} of {t.size} rows repeat the "
                     f"previous value; the logger wrote {inferred['fs_nominal_hz']:g} rows/s but the "
                     "sensor delivered fewer")
-                t, x = t[keep], x[:, keep]
+                idx = keep if idx is None else idx[keep]
+                t = t[keep]
+            del same
         inferred["sample_and_hold"] = hold
         if t.size < 2:
             raise TimeBaseError("the signal is constant: fewer than 2 distinct samples")
@@ -503,30 +602,56 @@ class Recording:
         dt = np.diff(t)
         med = float(np.median(dt))
         gap = dt > 5 * med
-        ok = dt[~gap]
-        achieved = 1.0 / float(ok.mean())
-        jitter = float(ok.std())
-        inferred["fs_achieved_hz"] = round(achieved, 4)
+        ok = ~gap
+        # An interval of about k nominal steps (a dropped or missing row) counts as k steps,
+        # so lost samples do not drag the rate down (100 Hz with 1 % of rows lost is 100 Hz).
+        steps = np.rint(dt / med)
+        np.maximum(steps, 1.0, out=steps)
+        achieved = float(steps.sum(where=ok)) / float(dt.sum(where=ok))
+        single = ok & (steps == 1)
+        jitter = float(dt.std(where=single)) if single.any() else float(dt.std(where=ok))
+        inferred["n_missing"] = int(steps.sum(where=ok) - np.count_nonzero(ok))
+        del steps, single, ok
+        if not (math.isfinite(achieved) and achieved > 0):
+            raise TimeBaseError(f"the time stamps give no usable sampling rate ({achieved!r} Hz)")
+        inferred["fs_achieved_hz"] = round(achieved, 4) if achieved >= 1 else float(f"{achieved:.4g}")
         if hold:
-            inferred["fs_effective_hz"] = round(achieved, 4)
+            inferred["fs_effective_hz"] = inferred["fs_achieved_hz"]
         inferred["jitter_s"] = jitter
-        gaps = [{"t_s": float(t[i] - t[0]), "length_s": float(dt[i])} for i in np.flatnonzero(gap)]
-        inferred["gaps"] = gaps[:100]
-        if gaps:
-            warnings.append(f"{len(gaps)} gaps in the time stamps (longest "
-                            f"{max(g['length_s'] for g in gaps):.3g} s) were bridged by interpolation")
+        gap_idx = np.flatnonzero(gap)
+        gaps = [{"t_s": float(t[i] - t[0]), "length_s": float(dt[i])} for i in gap_idx[:100]]
+        inferred["gaps"] = gaps
+        inferred["n_gaps"] = int(gap_idx.size)
+        if gap_idx.size:
+            warnings.append(f"{gap_idx.size} gaps in the time stamps (longest "
+                            f"{float(dt[gap_idx].max()):.3g} s) were bridged by interpolation")
+        del dt, gap
         out_fs = float(fs) if fs is not None else _round_rate(achieved)
-        uniform = (not gaps and jitter < 0.01 * med and not hold
+        if not (math.isfinite(out_fs) and out_fs > 0):
+            raise SamplingRateError(f"fs must be finite and > 0 Hz, got {fs!r}")
+        uniform = (not gap_idx.size and jitter < 0.01 * med and not hold
                    and abs(out_fs * med - 1.0) < 1e-3)
         if uniform:
-            data = x
+            data = x if idx is None else _frozen(np.take(x, idx, axis=1))
             inferred["resampled"] = False
         else:
-            n_out = int(math.floor((t[-1] - t[0]) * out_fs + 1e-9)) + 1
-            grid = t[0] + np.arange(n_out) / out_fs
+            span = float(t[-1] - t[0]) * out_fs
+            # Bridging gaps must not conjure up far more samples than were recorded.
+            limit = 50 * n_in + 1_000_000
+            if not math.isfinite(span) or span + 1 > limit:
+                raise TimeBaseError(
+                    f"the time stamps span {t[-1] - t[0]:.6g} s, which needs "
+                    f"{span:.3g} samples at {out_fs:g} Hz for {n_in} recorded rows; "
+                    "the gaps are too long to bridge")
+            n_out = int(math.floor(span + 1e-9)) + 1
+            grid = np.arange(n_out, dtype=np.float64)
+            grid /= out_fs
+            grid += t[0]
             data = np.empty((x.shape[0], n_out))
             for i in range(x.shape[0]):
-                data[i] = np.interp(grid, t, x[i])
+                data[i] = np.interp(grid, t, column(i))
+            del grid
+            _frozen(data)
             inferred["resampled"] = True
         meta["inferred"] = inferred
         meta["warnings"] = warnings
@@ -580,11 +705,26 @@ def concatenate(recordings: Sequence[Recording]) -> Recording:
     for r in recs[1:]:
         ann = ann + r.annotations.shift(offset - r.t0)
         offset += r.duration
-    out = first.replace(data=np.concatenate([r.data for r in recs], axis=1), annotations=ann,
+    out = first.replace(data=_frozen(np.concatenate([r.data for r in recs], axis=1)), annotations=ann,
                         streams={})
     if any(r.streams for r in recs):
         out = out.with_warning("streams were dropped when concatenating")
     return out
+
+
+def _regular_changes(same: np.ndarray) -> bool:
+    """True when the samples that differ from their predecessor come at regular intervals.
+
+    A logger that repeats the last value until the sensor delivers a new one
+    (sample-and-hold) changes value every ``k`` or ``k + 1`` rows; a quantised
+    signal that happens to repeat values does so at irregular, geometric intervals.
+    """
+    change = np.flatnonzero(~same)
+    if change.size < 4:
+        return False
+    step = np.diff(change)
+    q1, med, q3 = np.percentile(step, [25, 50, 75])
+    return bool(med >= 2 and (q3 - q1) <= 0.5 * med)
 
 
 def _round_rate(fs: float) -> float:
@@ -592,6 +732,11 @@ def _round_rate(fs: float) -> float:
     for nice in _NICE_RATES:
         if abs(fs - nice) <= 0.002 * nice:
             return float(nice)
+    if not math.isfinite(fs) or fs <= 0:
+        return float(fs)
+    if fs < 100:
+        # Four significant digits: 0.01 Hz steps would turn 0.004 Hz into 0 Hz.
+        return float(f"{fs:.4g}")
     return round(float(fs), 2)
 
 

@@ -394,4 +394,5 @@ def test_sniff_layout_round_trip(sep, comma, header, values) -> None:
     assert lay.decimal == decimal
     assert lay.sep == (r"\s+" if sep.startswith(" ") else sep)
     got = [[float(f.replace(",", ".")) for f in r] for r in lay.sample]
-    np.testing.assert_allclose(got, np.round(values, 3), atol=1e-9)
+    written = [[float(f"{v:.3f}") for v in r] for r in values]  # what the file holds
+    np.testing.assert_allclose(got, written, atol=1e-9)

@@ -11,7 +11,7 @@ from ..recording import MECHANISMS, thaw
 if TYPE_CHECKING:
     from ._analysis import Analysis
 
-__all__ = ["report_dict", "summary_text", "SCHEMA", "DISCLAIMER", "PATTERNS", "SOURCES"]
+__all__ = ["report_dict", "SCHEMA", "DISCLAIMER", "PATTERNS", "SOURCES"]
 
 SCHEMA = "glutesense.report/1"
 PATTERNS = ("none", "sporadic", "clustered", "continuous")

@@ -8,11 +8,13 @@ finished with failed items; 1 unexpected internal error.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
-from ..errors import GlutesenseError
+from ..errors import GlutesenseError, GlutesenseWarning
 from ._app import EXIT_INPUT, EXIT_INTERNAL, app
 
 __all__ = ["main", "app"]
@@ -20,17 +22,94 @@ __all__ = ["main", "app"]
 # One module per group of subcommands; each adds its commands to `app` on import.
 _COMMAND_MODULES = (
     "io_cmds",
+    "analyze_cmds",
     "triage_cmds",
+    "batch_cmds",
+    "serve_cmds",
+    "demo_cmds",
+    "simulate_cmds",
+    "evaluate_cmds",
 )
 
 
+_loaded = False
+
+
 def _load_commands() -> None:
+    """Import the command modules; one that fails to import costs only its own commands."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
     for name in _COMMAND_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except Exception as exc:  # noqa: BLE001 - keep the other commands usable
+            if os.environ.get("GLUTESENSE_DEBUG"):
+                raise
+            msg = " ".join(str(exc).split())[:200]
+            sys.stderr.write(f"glutesense: warning: commands in {name} unavailable "
+                             f"({type(exc).__name__}: {msg})\n")
+
+
+class _StderrHandler(logging.Handler):
+    """One line per record on the *current* ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = " ".join(self.format(record).split())
+            sys.stderr.write(f"glutesense: {record.levelname.lower()}: {msg}\n")
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+def _setup_logging(debug: bool) -> None:
+    """glutesense's logger → one line each on stderr; third-party chatter only when debugging.
+
+    Only handlers are added (the logger keeps propagating and keeps its level unless
+    debugging), so an application or a test harness that embeds ``main`` still sees
+    the records.
+    """
+    logger = logging.getLogger("glutesense")
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        logger.addHandler(handler)
+    handler.setLevel(logging.DEBUG if debug else logging.WARNING)
+    if debug:
+        logger.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    if not root.handlers:
+        # Without a handler Python's last-resort handler prints every library warning
+        # (pyxdf, pygt3x ...) on stderr, which breaks the one-line error contract.
+        if debug:
+            other = _StderrHandler()
+            other.addFilter(lambda r: not r.name.startswith("glutesense"))
+            root.addHandler(other)
+        else:
+            root.addHandler(logging.NullHandler())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    sys.stderr.write(f"glutesense: warning: {text}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return (and, as a script, exit with) the exit code."""
+    debug = bool(os.environ.get("GLUTESENSE_DEBUG"))
+    with warnings.catch_warnings():
+        # GlutesenseWarning reaches the user as one line on stderr; numpy/pandas/library
+        # warnings only with GLUTESENSE_DEBUG=1 or an explicit -W option.
+        if not (debug or sys.warnoptions):
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("default", GlutesenseWarning)
+        warnings.showwarning = _show_warning
+        _setup_logging(debug)
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     _load_commands()
     args = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -8,6 +8,8 @@ import typer
 
 from ._app import app, err, print_json
 
+__all__ = ["analyze_cmd"]
+
 
 @app.command("analyze")
 def analyze_cmd(

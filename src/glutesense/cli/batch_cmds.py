@@ -9,6 +9,8 @@ import typer
 
 from ._app import EXIT_BATCH, EXIT_USAGE, app, err, print_json
 
+__all__ = ["batch_cmd"]
+
 _SIDECARS = (".emg.csv", ".truth.json")
 
 

@@ -8,6 +8,8 @@ import typer
 
 from ._app import app, err, print_json
 
+__all__ = ["demo_cmd"]
+
 
 @app.command("demo")
 def demo_cmd(

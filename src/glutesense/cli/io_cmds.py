@@ -6,8 +6,11 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ._app import app, err, out, print_json
+
+__all__ = ["formats_cmd", "info_cmd", "convert_cmd"]
 
 
 @app.command("formats")
@@ -23,19 +26,35 @@ def formats_cmd(
         print_json([describe_spec(s) for s in specs])
         return
     table = Table(title="Formats glutesense reads (detected by content, most specific first)")
-    for col in ("name", "format", "detected by", "reader", "write"):
+    # The name is what scripts and `read(format=...)` use: never fold it across lines.
+    table.add_column("name", no_wrap=True)
+    for col in ("format", "detected by", "reader", "write"):
         table.add_column(col, overflow="fold")
     for s in specs:
         reader = s.module if s.reader else f"not readable: {s.note}"
-        table.add_row(s.name, s.title, s.signature, reader, "yes" if s.writer else "")
+        _row(table, s.name, s.title, s.signature, reader, "yes" if s.writer else "")
     out.print(table)
 
 
+def _row(table: Table, *cells: str) -> None:
+    """Add a row of plain text (file names and units may contain [brackets], not markup)."""
+    table.add_row(*(Text(str(c)) for c in cells))
+
+
 def _fmt_value(v: object) -> str:
+    """A metadata value as plain text: numbers short, mappings as ``key: value`` pairs."""
+    from collections.abc import Mapping
+
     if isinstance(v, float):
         return f"{v:.6g}"
-    if isinstance(v, list):
-        return f"{len(v)} item(s)" if v and isinstance(v[0], dict) else ", ".join(map(str, v))
+    if isinstance(v, Mapping):
+        return "; ".join(f"{k}: {_fmt_value(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        if not v:
+            return "none"
+        if isinstance(v[0], Mapping):
+            return f"{len(v)} item(s)"
+        return ", ".join(_fmt_value(x) for x in v)
     return str(v)
 
 
@@ -54,25 +73,25 @@ def info_cmd(
         return
     meta = rec.meta
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("file", str(file))
-    table.add_row("format", f"{spec.title} ({spec.name})")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # never cut a path or a warning short with "…"
+    _row(table, "file", str(file))
+    _row(table, "format", f"{spec.title} ({spec.name})")
     for key in ("app", "device", "platform"):
         if meta.get(key):
-            table.add_row(key, str(meta[key]))
-    table.add_row("sampling rate", f"{rec.fs:.6g} Hz")
-    table.add_row("samples", f"{rec.n_samples}")
-    table.add_row("duration", f"{rec.duration:.3f} s")
+            _row(table, key, str(meta[key]))
+    _row(table, "sampling rate", f"{rec.fs:.6g} Hz")
+    _row(table, "samples", f"{rec.n_samples}")
+    _row(table, "duration", f"{rec.duration:.3f} s")
     if rec.start is not None:
-        table.add_row("start (UTC)", rec.start.isoformat())
-    table.add_row("channels", ", ".join(f"{n} [{u}]" for n, u in zip(rec.ch_names, rec.ch_units)))
+        _row(table, "start (UTC)", rec.start.isoformat())
+    _row(table, "channels", ", ".join(f"{n} ({u})" for n, u in zip(rec.ch_names, rec.ch_units)))
     for name, s in rec.streams.items():
-        table.add_row(f"stream {name}", f"{s.n_channels} ch @ {s.fs:.6g} Hz, {s.duration:.3f} s, "
-                      + ", ".join(f"{n} [{u}]" for n, u in zip(s.ch_names, s.ch_units)))
+        _row(table, f"stream {name}", f"{s.n_channels} ch @ {s.fs:.6g} Hz, {s.duration:.3f} s, "
+                      + ", ".join(f"{n} ({u})" for n, u in zip(s.ch_names, s.ch_units)))
     for key, value in rec.inferred.items():
-        table.add_row(f"inferred: {key}", _fmt_value(value))
-    out.print(table)
+        _row(table, f"inferred: {key}", _fmt_value(value))
+    out.print(table, markup=False, highlight=False)
     for w in rec.warnings:
         err.print(f"warning: {w}", markup=False, highlight=False)
 

@@ -8,6 +8,8 @@ import typer
 
 from ._app import EXIT_USAGE, app, err
 
+__all__ = ["serve_cmd"]
+
 
 @app.command("serve")
 def serve_cmd(

@@ -9,6 +9,8 @@ import typer
 
 from ._app import EXIT_USAGE, app, err, out, print_json
 
+__all__ = ["triage_cmd", "print_triage"]
+
 _HEADLINES = {
     "emergency": "EMERGENCY: get help now.",
     "urgent": "See a doctor within a day or two.",

@@ -46,9 +46,9 @@ def _load_all() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for name in _FORMAT_MODULES:
+    for name in _FORMAT_MODULES:  # a failing import propagates and is retried next time
         importlib.import_module(f"{__name__}.{name}")
+    _loaded = True
 
 
 def formats() -> list[FormatSpec]:

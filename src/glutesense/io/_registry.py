@@ -17,6 +17,7 @@ import dataclasses
 import io as _io
 import os
 import sqlite3
+import stat
 import struct
 import zipfile
 import zlib
@@ -25,8 +26,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..errors import (FormatError, GlutesenseError, InputTooLargeError, SamplingRateError,
-                      UnsupportedFormatError)
+from ..errors import (FormatError, GlutesenseError, InputTooLargeError, ParameterError,
+                      SamplingRateError, UnsupportedFormatError)
 from ..recording import Recording
 
 __all__ = ["FormatSpec", "Probe", "register", "registry", "detect", "read", "write",
@@ -43,6 +44,7 @@ MAX_ZIP_RATIO = 200
 #: them into :class:`FormatError`; anything else is a bug and propagates.
 PARSE_ERRORS: tuple[type[BaseException], ...] = (
     ValueError, KeyError, IndexError, UnicodeError, EOFError, OverflowError,
+    RecursionError,  # e.g. json.loads on 100,000 nested brackets
     zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, sqlite3.Error, struct.error,
     _io.UnsupportedOperation, NotImplementedError,
 )
@@ -215,12 +217,24 @@ def registry() -> list[FormatSpec]:
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise FormatError("no such file", path=str(path))
-    if path.is_dir():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise FormatError("no such file", path=str(path)) from None
+    except (OSError, ValueError) as exc:  # permission, name too long, NUL in the name, ...
+        raise FormatError(f"cannot be opened: {getattr(exc, 'strerror', None) or exc}",
+                          path=str(path)) from None
+    if stat.S_ISDIR(st.st_mode):
         raise FormatError("is a directory, not a file", path=str(path))
-    if path.stat().st_size == 0:
+    if st.st_size == 0:
         raise FormatError("the file is empty", path=str(path))
+
+
+def _as_path(path: object) -> Path:
+    try:
+        return Path(path)  # type: ignore[arg-type]
+    except TypeError:
+        raise ParameterError(f"expected a path to a file, got {type(path).__name__}") from None
 
 
 def detect(path: str | os.PathLike) -> FormatSpec:
@@ -231,21 +245,41 @@ def detect(path: str | os.PathLike) -> FormatSpec:
     UnsupportedFormatError
         If no registered format recognises the content.
     """
-    path = Path(path)
+    path = _as_path(path)
     _check_file(path)
     probe = Probe(path)
     try:
         probe.head
     except OSError as exc:
         raise FormatError(f"cannot be read: {exc.strerror or exc}", path=str(path)) from None
+    if probe.is_zip:
+        # Refuse zip bombs before any sniffer opens a member (an xlsx sniffer would
+        # otherwise inflate them just to look at the sheet names).
+        try:
+            safe_zip(path).close()
+        except InputTooLargeError as exc:
+            raise exc.with_path(path)
+        except (GlutesenseError, zipfile.BadZipFile, OSError, ValueError, NotImplementedError,
+                EOFError, zlib.error, struct.error):
+            pass  # damaged archives are the readers' business
     for spec in registry():
         try:
             if spec.sniff(probe):
                 return spec
-        except PARSE_ERRORS + (OSError,):
+        except Exception as exc:  # noqa: BLE001 - a sniffer must never break detection
+            # Sniffers see arbitrary bytes; one that trips over them simply does not match.
+            # Anything beyond the expected parse errors is a bug in that sniffer: log it.
+            if not isinstance(exc, PARSE_ERRORS + (OSError,)):
+                import logging
+
+                logging.getLogger("glutesense").debug(
+                    "sniffer of %r raised %s on %s", spec.name, type(exc).__name__, path)
             continue
-    kind = ("a zip archive" if probe.is_zip else "binary data" if probe.text is None
-            else f"text starting {probe.first_line[:40]!r}")
+    try:
+        kind = ("a zip archive" if probe.is_zip else "binary data" if probe.text is None
+                else f"text starting {(probe.first_line or probe.text.strip())[:40]!r}")
+    except Exception:  # noqa: BLE001 - only used to word the message
+        kind = "unrecognised content"
     raise UnsupportedFormatError(
         f"not a supported recording format ({kind}); `glutesense formats` lists what can be read",
         path=str(path))
@@ -273,7 +307,7 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
         (a ``ValueError``) for any unreadable, truncated, unsupported or
         implausible input; the message names the file.
     """
-    path = Path(path)
+    path = _as_path(path)
     try:
         if format is not None:
             _check_file(path)
@@ -295,6 +329,11 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
             raise FormatError(f"not a valid {spec.title}: {_describe(exc)}") from exc
         except OSError as exc:
             raise FormatError(f"cannot be read: {exc.strerror or exc}") from exc
+        except RuntimeError as exc:
+            # zipfile raises a bare RuntimeError for an encrypted member (flag bit 0 set).
+            if "encrypted" in str(exc) or "password" in str(exc):
+                raise FormatError(f"not a valid {spec.title}: {_describe(exc)}") from exc
+            raise
         rec = _finish(rec, spec, path)
     except GlutesenseError as exc:
         raise exc.with_path(path)
@@ -319,6 +358,17 @@ def _finish(rec: Recording, spec: FormatSpec, path: Path) -> Recording:
 
     if not np.all(np.isfinite(rec.data)):
         raise FormatError("contains NaN or infinite samples that could not be repaired")
+    streams, dropped = {}, []
+    for key, s in rec.streams.items():
+        if s.n_samples >= 2 and s.fs >= MIN_FS_HZ and np.all(np.isfinite(s.data)):
+            streams[key] = s
+        else:
+            dropped.append(key)
+    if dropped:
+        rec = rec.replace(streams=streams)
+        for key in dropped:
+            rec = rec.with_warning(f"stream {key!r} ignored: fewer than 2 samples, a rate below "
+                                   f"{MIN_FS_HZ:g} Hz, or NaN/infinite samples")
     meta = dict(rec.meta)
     meta.setdefault("format", spec.name)
     meta["path"] = str(path)
@@ -358,6 +408,9 @@ def safe_zip(path: Path) -> zipfile.ZipFile:
     z = zipfile.ZipFile(path)
     total = 0
     for info in z.infolist():
+        if info.flag_bits & 0x1:
+            z.close()
+            raise FormatError(f"zip member {info.filename!r} is encrypted")
         total += info.file_size
         if info.file_size > 50 * 1024**2 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
             z.close()

@@ -58,6 +58,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
@@ -92,6 +95,10 @@ def _parse_columns(names: list[str]) -> list[tuple[str, str, str, float]]:
         elif name.startswith("emg"):
             typ = "emg"
         out.append((name, typ, si, factor))
+    names_seen = [c[0] for c in out]
+    dupes = sorted({n for n in names_seen if names_seen.count(n) > 1})
+    if dupes:
+        raise FormatError(f"channel {dupes[0]!r} appears in more than one column")
     return out
 
 
@@ -100,9 +107,15 @@ def _read_table(path: Path, meta: dict[str, Any]) -> Recording:
     if not names or names[0].strip().lower() != "time_s":
         raise FormatError("first column must be time_s")
     chans = _parse_columns(names[1:])
-    data = np.vstack([cols[j + 1] * chans[j][3] for j in range(len(chans))]) if chans else None
-    if data is None:
+    if not chans:
         raise FormatError("no signal columns")
+    # One (n_channels, n) array filled column by column while the parsed columns are
+    # released, then frozen so that Recording adopts it without another copy.
+    data = np.empty((len(chans), cols[0].size))
+    for j, chan in enumerate(chans):
+        np.multiply(cols[j + 1], chan[3], out=data[j])
+        cols[j + 1] = None  # type: ignore[call-overload]
+    data.setflags(write=False)
     return Recording.from_timestamps(
         cols[0], data, ch_names=[c[0] for c in chans], ch_types=[c[1] for c in chans],
         ch_units=[c[2] for c in chans], meta=meta)
@@ -197,15 +210,35 @@ def _header(rec: Recording) -> dict[str, Any]:
     }
 
 
-def _from_header(h: dict[str, Any], data: np.ndarray) -> Recording:
-    if h.get("schema") != "glutesense.recording/1":
+def _from_header(h: Any, data: Any) -> Recording:
+    if not isinstance(h, dict) or h.get("schema") != "glutesense.recording/1":
         raise FormatError("missing or unknown glutesense header schema")
-    start = h.get("start")
-    return Recording(
-        data, float(h["fs"]), h["ch_names"], h["ch_types"], h["ch_units"],
-        start=None if start is None else _dt.datetime.fromisoformat(start),
-        t0=float(h.get("t0", 0.0)), annotations=Annotations.from_records(h.get("annotations", [])),
-        meta=h.get("meta", {}))
+    if not isinstance(data, np.ndarray) or data.dtype.kind not in "fiub":
+        raise FormatError("the data array is missing or not numeric")
+    if data.dtype == np.float64 and data.base is None:
+        data.setflags(write=False)  # freshly loaded and ours alone: Recording adopts it, no copy
+    try:
+        start = h.get("start")
+        if start is not None:
+            start = _dt.datetime.fromisoformat(start)
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=_dt.timezone.utc)
+        for key in ("ch_names", "ch_types", "ch_units"):
+            if not isinstance(h[key], list) or not all(isinstance(v, str) for v in h[key]):
+                raise FormatError(f"header field {key!r} must be a list of strings")
+        meta = h.get("meta", {})
+        if not isinstance(meta, dict):
+            raise FormatError("header field 'meta' must be an object")
+        annotations = h.get("annotations", [])
+        if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+            raise FormatError("header field 'annotations' must be a list of objects")
+        return Recording(
+            data, float(h["fs"]), h["ch_names"], h["ch_types"], h["ch_units"],
+            start=start, t0=float(h.get("t0", 0.0)),
+            annotations=Annotations.from_records(annotations), meta=meta)
+    except (TypeError, AttributeError) as exc:
+        # Wrong JSON types in the header (e.g. "fs": null): malformed input, not a bug.
+        raise FormatError(f"malformed glutesense header ({exc})") from None
 
 
 # ---------------------------------------------------------------------- NPZ
@@ -227,16 +260,24 @@ def _sniff_npz(p: Probe) -> bool:
     return p.is_zip and "header.npy" in p.zip_names and "data.npy" in p.zip_names
 
 
+def _npz_header(z: Any, key: str) -> Any:
+    arr = z[key]
+    # NpzFile hands back raw bytes for a member that is not a .npy array.
+    if not isinstance(arr, np.ndarray) or arr.ndim != 0 or arr.dtype.kind not in "US":
+        raise FormatError(f"{key} is not a JSON text array")
+    return json.loads(str(arr[()]))
+
+
 def read_npz(path: Path, probe: Probe | None = None) -> Recording:
     """Read an NPZ written by :func:`write_npz`."""
     safe_zip(Path(path)).close()
     with np.load(path, allow_pickle=False) as z:
-        rec = _from_header(json.loads(str(z["header"][()])), z["data"])
+        rec = _from_header(_npz_header(z, "header"), z["data"])
         streams = {}
         for key in z.files:
             m = re.fullmatch(r"stream\.(.+)\.header", key)
             if m:
-                streams[m.group(1)] = _from_header(json.loads(str(z[key][()])),
+                streams[m.group(1)] = _from_header(_npz_header(z, key),
                                                    z[f"stream.{m.group(1)}.data"])
     return rec.replace(streams=streams) if streams else rec
 

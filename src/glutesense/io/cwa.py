@@ -61,7 +61,7 @@ import numpy as np
 from ..errors import FormatError, InputTooLargeError
 from ..recording import Recording
 from ..units import G0
-from ._registry import MAX_ZIP_UNCOMPRESSED, FormatSpec, Probe, register
+from ._registry import MAX_ZIP_RATIO, MAX_ZIP_UNCOMPRESSED, FormatSpec, Probe, register
 
 __all__ = ["read_cwa", "read_cwa_gz", "read_cwa_aux", "SECTOR_DTYPE", "unpack_timestamp", "rate_from_code", "range_from_code"]
 
@@ -514,6 +514,7 @@ def read_cwa_gz(path: Path, probe: Probe | None = None) -> Recording:
     with tempfile.TemporaryDirectory(prefix="glutesense-cwa-") as tmp:
         out = Path(tmp) / "data.cwa"
         total = 0
+        packed = max(path.stat().st_size, 1)
         try:
             with gzip.open(path, "rb") as src, open(out, "wb") as dst:
                 while chunk := src.read(1 << 20):
@@ -521,6 +522,10 @@ def read_cwa_gz(path: Path, probe: Probe | None = None) -> Recording:
                     if total > MAX_ZIP_UNCOMPRESSED:
                         raise InputTooLargeError(
                             f"expands beyond {MAX_ZIP_UNCOMPRESSED / 1024**3:.0f} GiB")
+                    if total > 50 * 1024**2 and total > MAX_ZIP_RATIO * packed:
+                        raise InputTooLargeError(
+                            f"expands more than {MAX_ZIP_RATIO}:1 (gzip bomb?); real CWA "
+                            "recordings compress far less")
                     dst.write(chunk)
         except (OSError, EOFError, zlib.error) as exc:
             raise FormatError(f"corrupt gzip stream: {exc}") from None

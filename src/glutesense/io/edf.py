@@ -314,6 +314,45 @@ def _start(edf: Any, inferred: dict[str, Any]) -> _dt.datetime | None:
     return start.replace(tzinfo=_dt.timezone.utc)
 
 
+def _header_int(field: bytes, what: str) -> int:
+    try:
+        return int(field.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise FormatError(f"EDF header field {what!r} is not an integer: {field!r}") from None
+
+
+def _check_header(head: bytes, f: Any, size: int) -> None:
+    """Validate the fixed header (EDF spec, Kemp et al. 1992) before edfio parses it.
+
+    edfio trusts these fields; a file with 0 signals, 0 samples per record, a zero
+    record duration or a wrong header length would otherwise divide by zero or read
+    its own header as samples.
+    """
+    if len(head) < 256:
+        raise FormatError("truncated EDF header (fewer than 256 bytes)")
+    n_signals = _header_int(head[252:256], "number of signals")
+    header_bytes = _header_int(head[184:192], "number of bytes in header")
+    try:
+        duration = float(head[244:252].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise FormatError("EDF header field 'duration of a data record' is not a number") from None
+    if n_signals < 1:
+        raise FormatError(f"EDF header declares {n_signals} signals")
+    if header_bytes != 256 * (n_signals + 1):
+        raise FormatError(f"EDF header length {header_bytes} does not match {n_signals} signals "
+                          f"(expected {256 * (n_signals + 1)} bytes)")
+    if not (duration > 0 and duration < 1e6):
+        raise FormatError(f"EDF data-record duration must be > 0 s, got {duration:g}")
+    if size < header_bytes:
+        raise FormatError("truncated EDF signal headers")
+    f.seek(256 + 216 * n_signals)  # 'number of samples in each data record', 8 bytes per signal
+    per_record = f.read(8 * n_signals)
+    for i in range(n_signals):
+        n = _header_int(per_record[8 * i: 8 * i + 8], f"samples per record of signal {i + 1}")
+        if n < 1:
+            raise FormatError(f"EDF signal {i + 1} declares {n} samples per data record")
+
+
 def read_edf(path: Path, probe: Probe | None = None) -> Recording:
     """Read an EDF, EDF+ or BDF file (detected by its first 8 bytes).
 
@@ -339,7 +378,9 @@ def read_edf(path: Path, probe: Probe | None = None) -> Recording:
 
     path = Path(path)
     with open(path, "rb") as f:
-        is_bdf = f.read(1) == b"\xff"
+        head = f.read(256)
+        is_bdf = head[:1] == b"\xff"
+        _check_header(head, f, path.stat().st_size)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         edf = edfio.read_bdf(path) if is_bdf else edfio.read_edf(path)

@@ -233,7 +233,7 @@ def _build(tables: Mapping[str, Mapping[str, np.ndarray]], md: Mapping[str, str]
 def _csv_table(raw: bytes) -> dict[str, np.ndarray]:
     import pandas as pd
 
-    df = pd.read_csv(text_stream(raw), skipinitialspace=True)
+    df = pd.read_csv(text_stream(raw), skipinitialspace=True, float_precision="round_trip")
     return {str(c).strip(): df[c].to_numpy() for c in df.columns}
 
 

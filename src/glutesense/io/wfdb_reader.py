@@ -19,6 +19,7 @@ text, or from a ``.dat`` file whose sibling ``.hea`` exists.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 import struct
 import warnings
@@ -68,6 +69,8 @@ def parse_record_line(text: str) -> dict[str, Any]:
     if not m:
         raise FormatError("no WFDB record line (`name n_signals fs n_samples`) in the header")
     fs = float(m.group("fs")) if m.group("fs") else 250.0
+    if not (math.isfinite(fs) and fs > 0):
+        raise FormatError(f"WFDB header gives a sampling rate of {m.group('fs')!r} Hz")
     return {"name": m.group("name"), "n_signals": int(m.group("n_sig")), "fs": fs,
             "n_samples": int(m.group("n_samples")) if m.group("n_samples") else None,
             "segments": int(m.group("segments")) if m.group("segments") else None}
@@ -122,6 +125,10 @@ def read_wfdb(path: Path, probe: Probe | None = None) -> Recording:
     if not hea.is_file():
         raise FormatError(f"WFDB header {hea.name} not found beside the signal file")
     header = parse_record_line(hea.read_text(encoding="latin-1"))
+    dat_bytes = sum(p.stat().st_size for p in hea.parent.glob(f"{hea.stem}*.dat"))
+    if header["n_samples"] is not None and header["n_samples"] * header["n_signals"] > 1.01 * dat_bytes + 1024:
+        raise FormatError(f"header declares {header['n_samples']} samples × {header['n_signals']} "
+                          f"signals but the signal file holds only {dat_bytes} bytes (truncated?)")
     try:
         rec = wfdb.rdrecord(str(hea.with_suffix("")), physical=True, smooth_frames=False)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, ZeroDivisionError,

@@ -6,3 +6,5 @@ Modules
 cohort       distributions across a cohort (batch report)
 simulation   each mechanism's contribution to a simulated recording
 """
+
+__all__: list[str] = []  # the plotting modules are imported by name, lazily

@@ -140,11 +140,10 @@ def process_one(path: str, out_dir: str, *, answers: dict[str, Any] | None = Non
         return ItemResult(path, out_dir, "skipped")
     out.mkdir(parents=True, exist_ok=True)
     try:
-        from ..analysis import analyze
         from ..io import read
+        from ..reporting.build import build_report
 
-        rec = read(path)
-        report = analyze(rec, answers=answers).to_report_dict()
+        report = build_report(read(path), answers)
         table = features_table(report)
         tmp = out / ".features.parquet.tmp"
         table.to_parquet(tmp, index=False)

@@ -11,13 +11,6 @@ from ._app import EXIT_USAGE, app, err, out, print_json
 
 __all__ = ["triage_cmd", "print_triage"]
 
-_HEADLINES = {
-    "emergency": "EMERGENCY: get help now.",
-    "urgent": "See a doctor within a day or two.",
-    "routine": "Book an appointment with your doctor.",
-    "self_care": "Probably harmless. Things that help are below.",
-}
-
 
 def _ask() -> dict[str, Any]:
     """Ask every question on stderr and read the answers from stdin; Enter skips."""
@@ -60,7 +53,9 @@ def _ask() -> dict[str, Any]:
 
 def print_triage(result: Any) -> None:
     """Plain-language triage on stdout."""
-    out.print(_HEADLINES[result.level], style="bold", markup=False)
+    from ..reporting.text import HEADLINES
+
+    out.print(HEADLINES[result.level], style="bold", markup=False)
     if result.reasons:
         out.print("\nWhy:", style="bold", markup=False)
         for r in result.reasons:
@@ -86,7 +81,8 @@ def triage_cmd(
     from ..triage import load_answers, parse_answers, triage
 
     if (answers is None) == (not interactive):
-        err.print("give exactly one of --answers FILE or --interactive", markup=False)
+        err.print("glutesense: error: give exactly one of --answers FILE or --interactive",
+                  markup=False)
         raise typer.Exit(EXIT_USAGE)
     ans = load_answers(answers) if answers is not None else parse_answers(_ask())
     result = triage(ans)

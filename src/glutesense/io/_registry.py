@@ -304,8 +304,9 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
     Raises
     ------
     GlutesenseError
-        (a ``ValueError``) for any unreadable, truncated, unsupported or
-        implausible input; the message names the file.
+        For any unreadable, truncated, unsupported or implausible input; the
+        message names the file. Every subclass raised here (FormatError,
+        SamplingRateError, TimeBaseError, UnitError) is also a ``ValueError``.
     """
     path = _as_path(path)
     try:

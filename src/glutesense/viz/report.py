@@ -82,7 +82,7 @@ def plot_timeline(report: dict[str, Any]):
         c = MECH_COLORS[key]
         blk = m.get(key) or {}
         if key == "twitch":
-            ts = [e["t_s"] for e in blk.get("events") or []]
+            ts = [e["t_s"] for e in blk.get("events") or []] if blk.get("present") else []
             ax.plot(ts, [y] * len(ts), "|", color=c, ms=14, mew=1.5)
         elif key == "nerve":
             for b in blk.get("bursts") or []:
@@ -126,7 +126,7 @@ def plot_spectrum(vertical: np.ndarray, fs: float, report: dict[str, Any]):
     if dom and (m.get("vibration") or {}).get("present"):
         src = m["vibration"].get("source") or "vibration"
         ax.axvline(dom, color=MECH_COLORS["vibration"], ls="--", lw=1, label=f"{src} {dom:.1f} Hz")
-    ax.axvspan(0.05, 1.5, color=MECH_COLORS["postural"], alpha=0.08, label="sway band (< 1.5 Hz)")
+    ax.axvspan(0.1, 2.0, color=MECH_COLORS["postural"], alpha=0.08, label="sway band (0.1–2 Hz)")
     ax.set_xlim(f[1], fs / 2)
     ax.set_xscale("log")
     ax.set_xlabel("frequency (Hz)")

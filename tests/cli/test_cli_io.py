@@ -323,3 +323,24 @@ def test_subprocess_third_party_log_chatter_is_silent(good_csv):
     assert r.returncode == 0, r.stderr
     json.loads(r.stdout)
     assert r.stderr.splitlines() == ["glutesense: warning: our own warning"], r.stderr
+
+
+def test_fs_option_for_a_table_without_time(tmp_path, capsys):
+    """`--fs` reads an x,y,z table at a stated rate; formats with their own time base refuse it."""
+    import numpy as np
+
+    from glutesense.cli import main as cli_main
+
+    p = tmp_path / "xyz.csv"
+    rows = np.column_stack([np.zeros(1000), np.zeros(1000), np.full(1000, 9.81)])
+    rows += np.random.default_rng(0).normal(0, 0.01, rows.shape)
+    np.savetxt(p, rows, fmt="%.5f", delimiter=",", header="x,y,z", comments="")
+    assert cli_main(["info", str(p)]) == 3
+    assert "--fs" in capsys.readouterr().err
+    assert cli_main(["info", str(p), "--fs", "250", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["fs_hz"] == 250.0 and doc["duration_s"] == 4.0
+    canon = tmp_path / "c.csv"
+    assert cli_main(["convert", str(p), str(canon), "--fs", "250"]) == 0
+    assert cli_main(["info", str(canon), "--fs", "100"]) == 3
+    assert "own time base" in capsys.readouterr().err

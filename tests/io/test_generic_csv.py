@@ -198,11 +198,12 @@ def test_stated_rate_column_without_time(tmp_path: Path, rng) -> None:
 def test_no_time_column_needs_rate(tmp_path: Path, rng) -> None:
     acc = _signal(rng)
     path = _write(tmp_path / "xyz.csv", ["x", "y", "z"], list(acc))
-    with pytest.raises(SamplingRateError, match=r"read_generic_csv\(path, fs="):
+    with pytest.raises(SamplingRateError, match=r"--fs HZ"):
         gio.read(path)
     rec = read_generic_csv(path, fs=FS)
     assert rec.fs == FS
     _check_acc(rec, acc)
+    _check_acc(gio.read(path, fs=FS), acc)
 
 
 def test_explicit_time_column_and_fs(tmp_path: Path, rng) -> None:

@@ -22,6 +22,8 @@ def analyze_cmd(
                              help="Also write the PDF report for your doctor."),
     answers: Path = typer.Option(None, "--answers", metavar="ANSWERS.json",
                                  help="Questionnaire answers (JSON) for the triage."),
+    fs: float = typer.Option(None, "--fs", min=0.001,
+                             help="Sampling rate (Hz) of a table that has no time column."),
 ) -> None:
     """Explain the movement in FILE: pulse, twitches, nerve bursts, sway, vibration."""
     from ..io import read
@@ -30,7 +32,7 @@ def analyze_cmd(
     from ._summary import print_summary
 
     given = None if answers is None else load_answers(answers).known()
-    rec = read(file)
+    rec = read(file, fs=fs)
     err.print(f"analysing {file} ({rec.duration:.1f} s @ {rec.fs:g} Hz) …", markup=False,
               highlight=False)
     report = build_report(rec, given)

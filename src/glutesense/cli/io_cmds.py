@@ -62,12 +62,14 @@ def _fmt_value(v: object) -> str:
 def info_cmd(
     file: Path = typer.Argument(..., help="A recording in any supported format."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    fs: float = typer.Option(None, "--fs", min=0.001,
+                             help="Sampling rate (Hz) of a table that has no time column."),
 ) -> None:
     """Say what was read from FILE and what was inferred, with warnings."""
     from ..io import detect, read
 
     spec = detect(file)
-    rec = read(file)
+    rec = read(file, fs=fs)
     if as_json:
         print_json({"path": str(file), "format": spec.name, "title": spec.title, **rec.to_dict()})
         return
@@ -100,11 +102,13 @@ def info_cmd(
 def convert_cmd(
     src: Path = typer.Argument(..., metavar="IN", help="Any readable recording."),
     dst: Path = typer.Argument(..., metavar="OUT", help="Output: .csv (canonical), .parquet, .npz, .edf"),
+    fs: float = typer.Option(None, "--fs", min=0.001,
+                             help="Sampling rate (Hz) of a table that has no time column."),
 ) -> None:
     """Convert IN to canonical CSV, Parquet, EDF or NPZ (chosen by OUT's extension)."""
     from ..io import read, write
 
-    rec = read(src)
+    rec = read(src, fs=fs)
     write(rec, dst)
     err.print(f"wrote {dst} ({rec.n_channels} channels, {rec.duration:.1f} s @ {rec.fs:g} Hz)",
               markup=False, highlight=False)

@@ -183,6 +183,9 @@ class FormatSpec:
         The module implementing it (shown by ``glutesense formats``).
     note : str
         Limitations or the reason a format is not readable.
+    reader_fs : callable(Path, float) -> Recording or None
+        Reads the file with a sampling rate stated by the caller (for tables
+        that carry no time base); see :func:`read`'s ``fs``.
     """
 
     name: str
@@ -195,6 +198,7 @@ class FormatSpec:
     priority: int = 50
     module: str = ""
     note: str = ""
+    reader_fs: Callable[[Path, float], Recording] | None = None
 
 
 _REGISTRY: dict[str, FormatSpec] = {}
@@ -285,7 +289,7 @@ def detect(path: str | os.PathLike) -> FormatSpec:
         path=str(path))
 
 
-def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
+def read(path: str | os.PathLike, *, format: str | None = None, fs: float | None = None) -> Recording:
     """Read a recording from *path*, detecting the format by content.
 
     Parameters
@@ -294,6 +298,10 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
         The file.
     format : str or None
         Force a format by its registry name (see ``glutesense formats``).
+    fs : float or None
+        The sampling rate in Hz of a table that does not state one (no time
+        column, e.g. an ``x y z`` logger). Only formats with a ``reader_fs``
+        (the generic CSV reader) accept it.
 
     Returns
     -------
@@ -320,8 +328,11 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> Recording:
             spec = detect(path)
         if spec.reader is None:
             raise UnsupportedFormatError(f"{spec.title} is recognised but cannot be read: {spec.note}")
+        if fs is not None and spec.reader_fs is None:
+            raise ParameterError(f"{spec.title} states its own time base; a sampling rate can "
+                                 "only be given for tables without a time column")
         try:
-            rec = spec.reader(path, Probe(path))
+            rec = spec.reader(path, Probe(path)) if fs is None else spec.reader_fs(path, float(fs))
         except GlutesenseError:
             raise
         except MemoryError:

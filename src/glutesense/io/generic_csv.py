@@ -676,8 +676,7 @@ def _time_base(path: Path, plan: _Plan, cols: dict[int, np.ndarray], fs: float |
         if fs is None:
             raise SamplingRateError(
                 f"no time column (columns: {', '.join(layout.names)}) and the sampling rate is not "
-                "stated in the file; give the rate explicitly with "
-                "glutesense.io.generic_csv.read_generic_csv(path, fs=RATE_HZ)")
+                "stated in the file; give it with --fs HZ (Python: glutesense.read(path, fs=HZ))")
         inferred.setdefault("time_base", f"no time column; rate {fs:g} Hz given by the caller")
         return None, None, fs
     name = layout.names[plan.time]
@@ -959,4 +958,5 @@ register(FormatSpec(
               "columns recognised by name, units by header or magnitude",
     sniff=_sniff, reader=_reader, extensions=(".csv", ".txt", ".tsv", ".dat"), priority=10,
     module="glutesense.io.generic_csv",
-    note="a file without a time column needs its rate: read_generic_csv(path, fs=...)"))
+    note="a file without a time column needs its rate: --fs HZ (read(path, fs=...))",
+    reader_fs=lambda path, fs: read_generic_csv(path, fs=fs)))

@@ -109,7 +109,9 @@ def read_numeric_columns(
                 s = chunk[c]
                 if s.dtype.kind not in "fiub":
                     s = pd.to_numeric(s.astype(str).str.strip(), errors="coerce")
-                parts[j].append(s.to_numpy(dtype=np.float64, na_value=np.nan))
+                # pandas ≥ 3 (copy-on-write) hands out read-only views; callers scale in place
+                parts[j].append(np.require(s.to_numpy(dtype=np.float64, na_value=np.nan),
+                                           requirements="W"))
             del chunk
     finally:
         reader.close()

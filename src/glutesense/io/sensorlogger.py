@@ -234,7 +234,8 @@ def _csv_table(raw: bytes) -> dict[str, np.ndarray]:
     import pandas as pd
 
     df = pd.read_csv(text_stream(raw), skipinitialspace=True, float_precision="round_trip")
-    return {str(c).strip(): df[c].to_numpy() for c in df.columns}
+    # writable copies: pandas ≥ 3 (copy-on-write) returns read-only views
+    return {str(c).strip(): np.require(df[c].to_numpy(), requirements="W") for c in df.columns}
 
 
 def _csv_rows(raw: bytes) -> list[dict[str, str]]:

@@ -233,7 +233,7 @@ def _build(tables: Mapping[str, Mapping[str, np.ndarray]], md: Mapping[str, str]
 def _csv_table(raw: bytes) -> dict[str, np.ndarray]:
     import pandas as pd
 
-    df = pd.read_csv(text_stream(raw), skipinitialspace=True, float_precision="round_trip")
+    df = pd.read_csv(text_stream(raw), skipinitialspace=True)
     # writable copies: pandas ≥ 3 (copy-on-write) returns read-only views
     return {str(c).strip(): np.require(df[c].to_numpy(), requirements="W") for c in df.columns}
 

@@ -22,5 +22,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Benchmarks (docs/benchmarks.md). The peers NeuroKit2 and HeartPy are benchmark-only and never
+# imported by glutesense; neurokit2 0.2.13 declares pandas<3 but runs on pandas 3, so it is
+# installed without its pins (its other dependencies are listed here).
+bench: $(STAMP)
+	$(BIN)/python -c "import neurokit2, heartpy" 2>/dev/null || \
+	  ($(BIN)/python -m pip install --quiet pywavelets scikit-learn requests && \
+	   $(BIN)/python -m pip install --quiet --no-deps neurokit2 heartpy)
+	$(BIN)/python benchmarks/run_all.py
+
 clean:
 	rm -rf $(VENV) build dist

@@ -1,0 +1,132 @@
+"""Analysis speed and memory: 24 h at 100 Hz vs one zero-phase band-pass; a 2-minute recording.
+
+* 24 h: a synthetic 3-axis recording (``_common.synth_acc``: gravity, noise,
+  BCG-like beats, twitch-like transients, walking bouts; numpy only) is loaded
+  from ``.npy`` in a fresh subprocess and analysed once with
+  ``analyze(rec).to_report_dict()``; in the same process the reference, one
+  zero-phase 4th-order Butterworth band-pass (``scipy.signal.sosfiltfilt`` of
+  ``butter(4, [0.5, 20] Hz)``, all three axes), is timed: two rounds of one
+  analysis then three band-passes (one warm-up band-pass after the first analysis); the medians
+  are compared. Target: analysis ≤ 8× the band-pass. The peak RSS of the
+  process up to the end of the first analysis (``resource.getrusage``; imports
+  and the 207 MB of data included) is the memory figure. Target ≤ 1 GB.
+* 2 minutes: median of 5 analyses of a 2-minute recording after a warm-up.
+  Target < 0.5 s. For context, the cold figure: a fresh interpreter importing
+  glutesense, reading the 2-minute canonical CSV and analysing it (what one
+  ``glutesense analyze`` call costs, less the CLI's own imports).
+
+Run: ``.venv/bin/python benchmarks/analyze.py [--quick] [--profile]``
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+
+BAND_HZ = (0.5, 20.0)
+
+_CHILD_24H = """
+import numpy as np
+import _common as c
+from glutesense.analysis import analyze
+from scipy.signal import butter, sosfiltfilt
+mark('imports')
+x = np.load(PATH)
+b = x
+while isinstance(b, np.ndarray):  # read-only all the way down: the Recording adopts it, no copy
+    b.setflags(write=False)
+    b = b.base
+rec = c.recording(x)
+mark('loaded')
+sos = butter(4, BAND, btype='bandpass', fs=100.0, output='sos')
+ours, ref = [], []
+for i in range(ROUNDS):           # interleaved: analyse once, then the band-pass 3 times
+    t = time.perf_counter()
+    rep = analyze(rec).to_report_dict()
+    ours.append(time.perf_counter() - t)
+    if i == 0:
+        mark('analyzed')          # peak RSS up to the end of the first analysis
+        sosfiltfilt(sos, x, axis=-1)  # warm-up (first touch of the output pages)
+    for _ in range(3):
+        t = time.perf_counter()
+        sosfiltfilt(sos, x, axis=-1)
+        ref.append(time.perf_counter() - t)
+out['analyze_all_s'] = ours
+out['ref_all_s'] = ref
+out['analyze_s'] = sorted(ours)[len(ours) // 2] if len(ours) % 2 else sum(ours) / len(ours)
+out['ref_s'] = sorted(ref)[len(ref) // 2]
+out['heart_rate_bpm'] = rep['mechanisms']['pulse']['heart_rate_bpm']
+out['present'] = [k for k, v in rep['mechanisms'].items() if v['present']]
+"""
+
+
+_CHILD_COLD = """
+import glutesense.io as gio
+from glutesense.analysis import analyze
+out['imports_s'] = time.perf_counter() - t0
+t = time.perf_counter()
+rec = gio.read(%r)
+out['read_s'] = time.perf_counter() - t
+t = time.perf_counter()
+analyze(rec).to_report_dict()
+out['analyze_s'] = time.perf_counter() - t
+"""
+
+
+def run_24h(hours: float = 24.0, rounds: int = 2) -> dict:
+    path = c.synth_npy(hours * 3600.0)
+    code = f"PATH = {str(path)!r}; BAND = {list(BAND_HZ)!r}; ROUNDS = {rounds}\n" + _CHILD_24H
+    return c.run_child(code)
+
+
+def run(quick: bool = False, profile: bool = False) -> list[dict]:
+    from glutesense.analysis import analyze
+
+    hours = 24.0
+    rounds = 1 if quick else 2
+    c.log(f"analysis: {hours:g} h in a subprocess ({rounds} x [analyze once, band-pass 3 times])")
+    r = run_24h(hours, rounds)
+    rows = []
+    if "error" in r:
+        rows.append(c.row(f"analysis {hours:g} h @100 Hz vs sosfiltfilt band-pass", "failed",
+                          r["error"], "—", "≤ 8×", "MISS", **r))
+    else:
+        ratio = r["analyze_s"] / r["ref_s"]
+        name = f"analysis {hours:g} h @100 Hz (3 axes) vs sosfiltfilt butter(4) band-pass"
+        rows.append(c.row(name,
+                          c.fmt_s(r["analyze_s"]), c.fmt_s(r["ref_s"]), c.fmt_x(ratio), "≤ 8×",
+                          c.verdict(ratio <= 8.0), ratio=ratio, **r))
+        peak = r["rss_analyzed_mb"]
+        rows.append(c.row(f"analysis {hours:g} h: peak RSS (subprocess)", f"{peak:.0f} MB",
+                          f"imports {r['rss_imports_mb']:.0f} MB, "
+                          f"+data {r['rss_loaded_mb']:.0f} MB",
+                          "—", "≤ 1 GB", c.verdict(peak <= 1024.0), peak_rss_mb=peak))
+    c.log("analysis: 2-minute recording, median of 5")
+    x2 = c.synth_acc(120.0, seed=3)
+    rec2 = c.recording(x2)
+    t2, times = c.median_time(lambda: analyze(rec2).to_report_dict(), repeat=3 if quick else 5,
+                              warmup=1)
+    rows.append(c.row("analysis 2 min @100 Hz", c.fmt_s(t2), "—", "—", "< 0.5 s",
+                      c.verdict(t2 < 0.5), ours_s=t2, ours_all_s=times))
+    cold = c.run_child(_CHILD_COLD % str(c.canonical_csv(120.0, seed=3)))
+    if "error" not in cold:
+        rows.append(c.row("analysis 2 min, cold: fresh process, imports + read CSV + analyze",
+                          c.fmt_s(cold["wall_s"]),
+                          f"imports {c.fmt_s(cold['imports_s'])}, read {c.fmt_s(cold['read_s'])}",
+                          "—", "info", "info", **cold))
+    if profile:
+        import numpy as np
+
+        x1 = np.load(c.synth_npy(hours * 3600.0), mmap_mode="r")[:, :360_000]
+        rec1 = c.recording(np.array(x1))
+        print("profile: analyze(1 h of the 24 h recording)", file=sys.stderr)
+        print(c.profile_top(lambda: analyze(rec1).to_report_dict(), 25), file=sys.stderr)
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(c.main_for(run, __doc__))

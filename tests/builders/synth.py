@@ -133,7 +133,8 @@ def _bcg_template(fs: float, sigma: float) -> tuple[np.ndarray, int]:
 
 
 def make(duration_s: float, fs: float, *, seed: int, noise_rms: float = 0.01,
-         pink_fraction: float = 0.3, hr_bpm: float | None = None, bcg_amp: float = 0.0,
+         pink_fraction: float = 0.3, hr_bpm: float | None = None,
+         hr_end_bpm: float | None = None, bcg_amp: float = 0.0,
          bcg_sigma_s: float = 0.04, twitch_rate_per_min: float = 0.0,
          twitch_snr: tuple[float, float] = (5.0, 15.0), bursts_per_min: float = 0.0,
          burst_snr: tuple[float, float] = (6.0, 12.0), sway_rms: float = 0.0,
@@ -158,6 +159,9 @@ def make(duration_s: float, fs: float, *, seed: int, noise_rms: float = 0.01,
     hr_bpm, bcg_amp, bcg_sigma_s
         Mean heart rate, BCG peak amplitude (m/s²) and template width; no pulse
         when ``bcg_amp`` is 0 or ``hr_bpm`` is None.
+    hr_end_bpm : float or None
+        Heart-rate recovery: the rate starts at ``hr_bpm`` and relaxes
+        exponentially (time constant 60 s) towards ``hr_end_bpm``.
     twitch_rate_per_min, twitch_snr
         Twitch rate and the range of peak amplitude over ``noise_rms``.
     bursts_per_min, burst_snr
@@ -195,13 +199,22 @@ def make(duration_s: float, fs: float, *, seed: int, noise_rms: float = 0.01,
     hr_true = None
     if hr_bpm and bcg_amp > 0:
         rr0 = 60.0 / hr_bpm
-        n_beats = int(duration_s / rr0) + 3
+        fastest = 60.0 / max(hr_bpm, hr_end_bpm or hr_bpm)
+        n_beats = int(duration_s / fastest) + 3
         ar = np.zeros(n_beats)
         e = rng.standard_normal(n_beats) * 0.02
         for k in range(1, n_beats):
             ar[k] = 0.8 * ar[k - 1] + e[k]
         ts = rr0 * np.arange(n_beats)
         rr = rr0 * (1 + ar + 0.03 * np.sin(2 * np.pi * 0.25 * ts))
+        if hr_end_bpm is not None:
+            # exponential recovery of the rate, evaluated at each beat's nominal time
+            t_nom = np.cumsum(np.r_[0.0, rr[:-1]])
+            for _ in range(3):
+                hr_t = hr_end_bpm + (hr_bpm - hr_end_bpm) * np.exp(-t_nom / 60.0)
+                rr_t = rr * hr_bpm / hr_t
+                t_nom = np.cumsum(np.r_[0.0, rr_t[:-1]])
+            rr = rr_t
         beats = rng.uniform(0, rr0) + np.cumsum(rr)
         beats = beats[beats < duration_s - 0.5]
         hr_true = float(60.0 / np.mean(np.diff(beats)))

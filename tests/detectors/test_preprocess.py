@@ -79,6 +79,40 @@ def test_voluntary_intervals_match_truth(fs, seed):
     assert voluntary.intervals(prep) == found
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_voluntary_bout_filling_most_of_the_recording(seed):
+    """A 70-s dance or walk in 120 s is above no multiple of the median RMS: it is found
+    from its strength and slowness instead, and as one bout."""
+    rec, _ = synth.make(120, 100, seed=seed, hr_bpm=70, bcg_amp=0.03, voluntary=((0.0, 70.0),),
+                        twitch_rate_per_min=6)
+    prep, info = pp.preprocess(rec)
+    assert prep.voluntary[:7000].mean() >= 0.9
+    assert not prep.voluntary[7500:].any()
+    assert len(info.voluntary) == 1
+
+
+def test_steady_vehicle_vibration_is_not_voluntary():
+    """Strong but steady vehicle vibration (resting level high) is not voluntary movement."""
+    rec, _ = synth.make(120, 100, seed=15, hr_bpm=70, bcg_amp=0.03, vehicle_rms=1.5)
+    _, info = pp.preprocess(rec)
+    assert info.voluntary == []
+
+
+def test_iso_acceleration_keeps_slow_horizontal_motion():
+    """Only the static gravity is removed for ISO 2631-1 (Wd passes from 0.4 Hz)."""
+    rec, _ = synth.make(120, 100, seed=16, noise_rms=0.005)
+    t = np.arange(rec.n_samples) / rec.fs
+    prep0 = pp.prepare(rec)
+    h = np.linalg.inv(pp._basis(np.median(rec.data, axis=1)))[:, 0]   # sensor-frame h1
+    slow = 0.3 * np.sin(2 * np.pi * 0.15 * t)
+    data = rec.data + np.outer(h, slow)
+    rec2 = Recording(data, rec.fs, rec.ch_names, rec.ch_types, rec.ch_units, meta=rec.meta)
+    prep = pp.prepare(rec2)
+    assert prep.acc_iso is not None and prep.acc_iso.shape == prep.acc.shape
+    gain_iso = np.std(prep.acc_iso[0] - prep0.acc_iso[0]) / np.std(slow)
+    assert gain_iso == pytest.approx(1.0, abs=0.05)
+
+
 @pytest.mark.parametrize("seed", [13, 14])
 def test_no_voluntary_movement_in_quiet_recordings(seed):
     """Pulse, twitches, nerve bursts and sway are not mistaken for voluntary movement."""

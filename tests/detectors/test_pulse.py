@@ -104,3 +104,64 @@ def test_merge_weights_by_duration(grid_results):
     expect = (f1.summary["heart_rate_bpm"] * 100 + f2.summary["heart_rate_bpm"] * 300) / 400
     assert m.summary["heart_rate_bpm"] == pytest.approx(expect, abs=0.01)
     assert len(m.summary["beats_s"]) == len(f1.summary["beats_s"]) + len(f2.summary["beats_s"])
+
+
+@pytest.mark.parametrize("seed", [60, 61])
+def test_heart_rate_recovering_after_exercise(seed):
+    """150 → ~115 bpm within two minutes (post-exercise recovery): every window counts.
+
+    Checking each window's period against the whole recording's median rejected
+    the fast start and missed its beats (which then became false twitches).
+    """
+    rec, truth = synth.make(120, 100, seed=seed, hr_bpm=150, hr_end_bpm=105, bcg_amp=0.05,
+                            noise_rms=0.01)
+    f = pulse.detect(pp.prepare(rec))
+    assert f.present
+    assert abs(f.summary["heart_rate_bpm"] - truth.hr_bpm) <= 1.5
+    b = np.asarray(f.summary["beats_s"])
+    off = np.median([b[np.argmin(np.abs(b - t))] - t for t in truth.beats_s])
+    tp, fp, fn = synth.match_events(truth.beats_s + off, b, 0.1)
+    assert tp / (tp + fn) >= 0.95 and fp <= 3
+    assert f.summary["hr_windows"][0] >= 0.9 * f.summary["hr_windows"][1]
+
+
+@pytest.mark.parametrize(("seed", "bpm"), [(1, 72.0), (2, 108.0), (3, 96.0)])
+def test_music_tempo_is_not_taken_for_the_heart_rate(seed, bpm):
+    """Beat-periodic bass imitates a heartbeat: with the tempo named, it is excluded."""
+    from builders import vibration_synth as vs
+
+    case = vs.make("music", 60.0, 100.0, seed=seed, bpm=bpm)
+    prep = vs.to_prepared(case)
+    tempo = float(case.params["bpm"])
+    fooled = pulse.detect(prep)          # without the tempo the bass passes for a pulse
+    assert fooled.present and abs(fooled.summary["heart_rate_bpm"] - tempo) < 0.05 * tempo
+    f = pulse.detect(prep, music_bpm=tempo)
+    hr = f.summary["heart_rate_bpm"]
+    if f.present:            # allowed only away from the tempo and its multiples
+        for k in pulse.MUSIC_MULTIPLES:
+            assert abs(60.0 / hr - k * 60.0 / tempo) > 0.05 * k * 60.0 / tempo
+    else:
+        assert hr is None
+
+
+def test_heart_rate_beside_music_is_measured():
+    """A real heartbeat away from the music's tempo is still found with the tempo named."""
+    from builders import vibration_synth as vs
+
+    rec, truth = synth.make(120, 100, seed=62, hr_bpm=80, bcg_amp=0.05, noise_rms=0.01)
+    prep = pp.prepare(rec)
+    f = pulse.detect(prep, music_bpm=124.0)
+    assert f.present and abs(f.summary["heart_rate_bpm"] - truth.hr_bpm) <= 1.5
+    assert vs is not None
+
+
+def test_vehicle_needs_a_steadier_rhythm():
+    """Under vehicle vibration half of the windows is not enough (chance rhythms)."""
+    rec, _ = synth.make(120, 100, seed=51, hr_bpm=70, bcg_amp=0.03, vehicle_rms=0.5)
+    prep = pp.prepare(rec)
+    loose = pulse.detect(prep)
+    strict = pulse.detect(prep, vehicle=True)
+    if strict.present:
+        assert strict.summary["hr_windows"][0] >= pulse.VEHICLE_MIN_FRACTION * \
+            strict.summary["hr_windows"][1]
+    assert strict.present <= loose.present

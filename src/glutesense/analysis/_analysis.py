@@ -19,7 +19,10 @@ energy and the sum of the explained energies, so shares never exceed 1 and
 ``unexplained_share = 1 − Σ shares``. Only mechanisms found present get a share.
 
 Cross-mechanism rules: the vibration detector runs first and its narrowband
-lines are notched out of the pulse and twitch bands; heartbeats found by the
+lines are notched out of the pulse and twitch bands; with music, its tempo is
+kept out of the heart-rate search and transients recurring at its beat
+interval are set aside; with vehicle vibration the pulse needs a steadier
+rhythm before a heart rate is reported; heartbeats found by the
 pulse detector are removed before transients are searched; transients in
 groups go to nerve, the rest to twitch; with vehicle or appliance vibration,
 sway below 2 Hz and acceleration transients are that source's, not the body's
@@ -230,9 +233,12 @@ def _analyze_chunk(sub: Recording, lo: float, hi: float, vib_mod) -> _Chunk:
         vib = empty_vibration("vibration detector not available" if vib_mod is None
                               else "no acceleration: vibration not analysed")
     lines = _lines(vib)
-    pf = pulse.detect(prep, lines_hz=lines)
+    music = (vib.summary.get("beat_bpm") if vib.present and vib.summary.get("source") == "music"
+             else None)
+    pf = pulse.detect(prep, lines_hz=lines, music_bpm=music,
+                      vehicle=bool(vib.present and vib.summary.get("source") == "vehicle"))
     beats = np.asarray(pf.summary["beats_s"]) if pf.present else None
-    trans = twitch.find_transients(prep, beats_s=beats, lines_hz=lines)
+    trans = twitch.find_transients(prep, beats_s=beats, lines_hz=lines, music_bpm=music)
     found = {"twitch": twitch.detect(prep, transients=trans),
              "postural": postural.detect(prep),
              "pulse": pf,

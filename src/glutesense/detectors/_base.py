@@ -47,6 +47,11 @@ class Prepared:
         The recording as read (for metadata).
     warnings : tuple of str
         Problems found during preprocessing (clipping, sample-and-hold, low fs ...).
+    acc_iso : ndarray, shape (3, n_samples), or None
+        The same frame with only the *static* gravity removed (each orientation
+        segment minus its mean), for the ISO 2631-1 quantities: the movement-tracking
+        gravity estimate behind ``acc`` also removes slow accelerations (< ~0.3 Hz)
+        that the Wd weighting keeps. None: use ``acc``.
     """
 
     acc: np.ndarray
@@ -58,6 +63,7 @@ class Prepared:
     noise_rms: float
     source: Recording
     warnings: tuple[str, ...] = ()
+    acc_iso: np.ndarray | None = None
 
     @property
     def times(self) -> np.ndarray:

@@ -15,7 +15,9 @@ Steps
    Without gravity no rotation is possible: the axis with the most 0.5–10 Hz
    movement is taken as "vertical" and a warning says so.
 4. Gravity-free acceleration: each segment minus its own 0.1 Hz low-pass
-   (computed on 0.25-s block means and interpolated back).
+   (computed on 0.25-s block means and interpolated back). For the ISO 2631-1
+   quantities each segment minus its mean (the static gravity only) is kept as
+   well (``Prepared.acc_iso``).
 5. Voluntary movement (:mod:`.voluntary`).
 6. Noise: robust (MAD) RMS of the signal above fs/4, in the quietest windows.
 
@@ -280,12 +282,15 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
         starts, changes = _orientation_segments(g, blocks, vol_block, gfs)
         bounds = [int(round(s * hop)) for s in starts] + [n]
         acc = np.empty((3, n))
+        acc_iso = np.empty((3, n))
         for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
             blk = slice(starts[k], starts[k + 1] if k + 1 < len(starts) else g.shape[1])
             quiet = ~vol_block[blk]
             gv = np.median(g[:, blk][:, quiet] if quiet.any() else g[:, blk], axis=1)
             seg = free[:, a:b] if not changes else _highpass_segment(raw[:, a:b], fs)
-            acc[:, a:b] = _basis(gv) @ seg
+            rot = _basis(gv)
+            acc[:, a:b] = rot @ seg
+            acc_iso[:, a:b] = rot @ (raw[:, a:b] - raw[:, a:b].mean(axis=1, keepdims=True))
         for c in changes:
             warnings.append(f"the sensor turned by {c['angle_deg']:.0f}° at "
                             f"{rec.t0 + c['t_s']:.1f} s; orientation re-estimated from there")
@@ -296,12 +301,14 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
     else:
         changes = []
         acc = _highpass_segment(raw, fs)
+        acc_iso = None
         hi = min(10.0, 0.45 * fs)
         sos = butter_sos(2, (0.5, hi), "band", fs)
         var = signal.sosfilt(sos, acc, axis=1).var(axis=1) if n > 30 else acc.var(axis=1)
         k = int(np.argmax(var))
         order = [i for i in range(3) if i != k] + [k]
         acc = acc[order]
+        acc_iso = (raw - raw.mean(axis=1, keepdims=True))[order]
         vertical = (("(missing)",) * (3 - len(names)) + names)[k]
         warnings.append("gravity is not in the data, so the sensor's orientation is unknown: "
                         f"the axis with the most 0.5–10 Hz movement ({vertical}) is used as "
@@ -310,7 +317,7 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
     mask = _vol.intervals_to_mask(iv, n, fs)
     noise = _noise_rms(acc[2], fs, mask)
     prep = Prepared(acc=acc, fs=fs, t0=rec.t0, voluntary=mask, gravity_included=grav, emg=emg,
-                    noise_rms=noise, source=rec, warnings=tuple(warnings))
+                    noise_rms=noise, source=rec, warnings=tuple(warnings), acc_iso=acc_iso)
     info = PrepInfo(orientation_changes=[{"t_s": rec.t0 + c["t_s"], "angle_deg": c["angle_deg"]}
                                          for c in changes],
                     voluntary=_vol.mask_to_intervals(mask, fs, rec.t0), vertical_axis=vertical)

@@ -53,7 +53,9 @@ ISO 2631-1 quantities use :mod:`glutesense.dsp.iso2631` (Wd on the two
 horizontal rows, Wk on the vertical; the seated-health factors 1.4, 1.4, 1.0),
 evaluated in chunks over the non-voluntary samples (voluntary samples are set
 to zero before weighting so that their large accelerations do not leak through
-the filters).
+the filters), on ``prepared.acc_iso`` when given: the acceleration with only
+the static gravity removed, since the movement-tracking gravity estimate
+removes slow accelerations that Wd keeps (it passes from 0.4 Hz).
 
 References
 ----------
@@ -562,7 +564,9 @@ def detect(prepared: Prepared) -> Finding:
 
     fr = _frames(acc, fs, vol, length, noise_psd, band)
     hop = length // 2
-    iso = _iso(acc, fs, vol, hop)
+    acc_iso = getattr(prepared, "acc_iso", None)
+    acc_iso = acc if acc_iso is None else np.asarray(acc_iso, dtype=float)
+    iso = _iso(acc_iso, fs, vol, hop)
     iso_summary = _iso_summary(iso, fs)
 
     n_use = int(fr.usable.sum())

@@ -21,6 +21,7 @@ human motion analysis using a kinematic sensor. IEEE Trans Biomed Eng 50:711–7
 from __future__ import annotations
 
 import numpy as np
+from scipy import signal
 
 from ._base import Prepared
 
@@ -34,6 +35,20 @@ WINDOW_S, HOP_S = 1.0, 0.25
 MIN_RMS_MS2 = 0.3
 #: Threshold over the recording's median short-time RMS (adaptive part).
 RMS_FACTOR = 4.0
+#: The resting short-time RMS is this percentile of it: voluntary bouts (dancing, a walk)
+#: may fill half of a recording or more, so the median can be movement itself.
+BASE_PERCENTILE = 20.0
+#: Strong, slow movement is voluntary even when it fills most of a recording: RMS above
+#: this (walking exceeds ~1 m/s² at the pelvis, Mathie et al., 2003) and 8× the resting
+#: RMS, sustained for MIN_BOUT_S, with at least SLOW_SHARE_MIN of its power below
+#: GAIT_MAX_HZ (step and dance cadences 1.5–2.5 Hz). Steady vibration (a vehicle, a
+#: machine, music) raises the resting RMS itself, so it never reaches 8× of it.
+STRONG_RMS_MS2 = 1.0
+GAIT_MAX_HZ = 3.5
+SLOW_SHARE_MIN = 0.6
+MIN_BOUT_S = 3.0
+#: Longest gap (s) of still-moving windows joined between two voluntary windows.
+BRIDGE_S = 10.0
 #: Gravity-direction change (degrees within one window) that marks a posture change.
 TURN_DEG = 10.0
 
@@ -83,8 +98,17 @@ def find_intervals(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None
         return np.zeros((0, 2))
     starts, rms = _short_time_rms(acc, fs)
     base = float(np.median(rms))
+    rest = float(np.percentile(rms, BASE_PERCENTILE))
     thr = max(RMS_FACTOR * base, MIN_RMS_MS2)
     flag = rms > thr
+    strong = rms > max(STRONG_RMS_MS2, 2.0 * RMS_FACTOR * rest)
+    if n > 30 and 0.45 * fs > GAIT_MAX_HZ and strong.any():
+        lo = signal.sosfilt(signal.butter(2, GAIT_MAX_HZ, fs=fs, output="sos"), acc, axis=1)
+        share = _short_time_rms(lo, fs)[1] ** 2 / np.maximum(rms ** 2, 1e-300)
+        slow = share >= SLOW_SHARE_MIN
+        # a bout that fills much of the recording is not above its median: strong,
+        # slow (gait- and dance-like) movement sustained for seconds marks it instead
+        flag |= _sustained(strong & slow, fs)
     lag = max(1, int(round(WINDOW_S * gravity_fs))) if gravity_fs else 0
     if gravity is not None and lag and gravity.shape[1] > lag:
         u = gravity / np.maximum(np.linalg.norm(gravity, axis=0), 1e-12)
@@ -93,8 +117,10 @@ def find_intervals(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None
         t_turn = (np.arange(turn.size) + lag / 2) / gravity_fs
         turn_at = np.interp((starts + 0.5 * WINDOW_S * fs) / fs, t_turn, turn)
         flag |= (turn_at > TURN_DEG) & (rms > min(2.0 * base, thr))
+    moving = rms > max(RMS_FACTOR * rest, MIN_RMS_MS2)
     if not flag.any():
         return np.zeros((0, 2))
+    flag = _bridge(flag, moving, fs)
     t0 = starts[flag] / fs
     t1 = t0 + WINDOW_S
     # merge overlapping / nearby windows (gap < 1 s)
@@ -103,6 +129,33 @@ def find_intervals(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None
     iv = np.column_stack([t0[s], np.maximum.reduceat(t1, s)])
     iv[:, 1] = np.minimum(iv[:, 1], n / fs)
     return iv
+
+
+def _sustained(flag: np.ndarray, fs: float) -> np.ndarray:
+    """Runs of flagged windows lasting at least :data:`MIN_BOUT_S` (a bump is brief)."""
+    hop = max(1, int(round(HOP_S * fs)))
+    need = max(1, int(round(MIN_BOUT_S * fs / hop)))
+    d = np.diff(np.r_[0, flag.astype(np.int8), 0])
+    out = np.zeros_like(flag)
+    for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+        if b - a >= need:
+            out[a:b] = True
+    return out
+
+
+def _bridge(flag: np.ndarray, moving: np.ndarray, fs: float) -> np.ndarray:
+    """Join flagged windows across gaps of at most :data:`BRIDGE_S` in which every window
+    still moves (hysteresis thresholding, Canny 1986): a dance or a walk varies in
+    strength, and its quieter seconds are movement too. Only gaps *between* flagged
+    windows are filled, so steady vibration never grows into voluntary movement."""
+    hop = max(1, int(round(HOP_S * fs)))
+    max_gap = int(round(BRIDGE_S * fs / hop))
+    idx = np.flatnonzero(flag)
+    out = flag.copy()
+    for a, b in zip(idx[:-1], idx[1:]):
+        if 1 < b - a <= max_gap + 1 and moving[a + 1:b].all():
+            out[a + 1:b] = True
+    return out
 
 
 def intervals_to_mask(iv: np.ndarray, n: int, fs: float) -> np.ndarray:

@@ -51,26 +51,13 @@ PARSE_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def _extra_parse_errors() -> tuple[type[BaseException], ...]:
-    extra: list[type[BaseException]] = []
-    try:
-        import pandas.errors as pe
+    """Parse errors of the libraries readers use (all core dependencies; imported lazily)."""
+    import pandas.errors as pe
+    import pyarrow
+    import python_calamine
 
-        extra += [pe.ParserError, pe.EmptyDataError]
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import pyarrow
-
-        extra.append(pyarrow.ArrowException)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import python_calamine
-
-        extra.append(python_calamine.CalamineError)
-    except (ImportError, AttributeError):  # pragma: no cover
-        pass
-    return tuple(extra)
+    return (pe.ParserError, pe.EmptyDataError, pyarrow.ArrowException,
+            python_calamine.CalamineError)
 
 
 class Probe:

@@ -61,7 +61,6 @@ sclerosis. Clin Neurophysiol 130:1083–1090.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -403,9 +402,11 @@ def _local_level(e: np.ndarray, fs: float, usable: np.ndarray) -> np.ndarray:
     ee = np.r_[e, np.full(pad, np.nan)].reshape(nb, blk)
     uu = np.r_[usable, np.zeros(pad, dtype=bool)].reshape(nb, blk)
     ee = np.where(uu, ee, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN (voluntary) blocks
-        med = np.nanmedian(ee, axis=1)
+    # All-NaN (voluntary) blocks: filled before the median and marked after it, so no warning is
+    # raised (warnings.catch_warnings is not thread-safe under the threads scheduler).
+    empty = np.all(np.isnan(ee), axis=1)
+    med = np.nanmedian(np.where(empty[:, None], 0.0, ee), axis=1)
+    med[empty] = np.nan
     if np.all(np.isnan(med)):
         return np.full(n, np.nan)
     med = np.where(np.isnan(med), np.nanmedian(med), med)

@@ -82,11 +82,13 @@ def test_schedulers_agree(cohort, tmp_path):
     files, _ = cohort
     a = run_batch(files[:2], tmp_path / "a", scheduler="sync")
     b = run_batch(files[:2], tmp_path / "b", scheduler="threads", workers=2)
-    assert a.n_failed == b.n_failed == 0
+    c = run_batch(files[:2], tmp_path / "c", scheduler="processes", workers=2)  # forked workers
+    assert a.n_failed == b.n_failed == c.n_failed == 0
     for f in files[:2]:
         ra = json.loads((tmp_path / "a" / f.stem / "summary.json").read_text())
-        rb = json.loads((tmp_path / "b" / f.stem / "summary.json").read_text())
-        assert ra["mechanisms"] == rb["mechanisms"]
+        for other in ("b", "c"):
+            ro = json.loads((tmp_path / other / f.stem / "summary.json").read_text())
+            assert ra["mechanisms"] == ro["mechanisms"]
 
 
 def test_same_stem_in_two_folders_gets_two_outputs(cohort, tmp_path):

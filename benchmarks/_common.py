@@ -23,6 +23,8 @@ Test data
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as _dt
 import json
 import os
@@ -111,20 +113,16 @@ def run_child(code: str, *, timeout: float = 900.0) -> dict[str, Any]:
 def machine() -> dict[str, Any]:
     """CPU model, core counts, memory, load and library versions."""
     cpu = platform.processor() or platform.machine()
-    try:
+    with contextlib.suppress(OSError):  # not Linux: keep platform's answer
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     mem_gb = None
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
                 mem_gb = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
     versions = {}
     for mod in ("numpy", "scipy", "pandas", "dask", "glutesense", "neurokit2", "heartpy"):
         try:

@@ -16,13 +16,17 @@ a sensor model.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..recording import Annotations
 
-__all__ = ["MechanismOutput", "BODY_AXES"]
+__all__ = ["MechanismOutput", "BODY_AXES", "build_params"]
+
+P = TypeVar("P")
 
 #: Body-frame axis names (ISO 2631-1 basicentric, seated).
 BODY_AXES = ("x_fore_aft", "y_lateral", "z_vertical")
@@ -58,3 +62,21 @@ class MechanismOutput:
     emg_fs: float | None = None
     events: Annotations = dataclasses.field(default_factory=Annotations)
     truth: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def build_params(cls: type[P], kw: Mapping[str, Any], *, mechanism: str,
+                 nested: Mapping[str, type] | None = None) -> P:
+    """Build a parameter dataclass from a mapping (e.g. a scenario's YAML block).
+
+    Nested parameter blocks given as mappings are built with their own class
+    (*nested* maps a field name to it). An unknown or missing field raises
+    :class:`ParameterError` naming the mechanism.
+    """
+    kw = dict(kw)
+    try:
+        for key, sub in (nested or {}).items():
+            if isinstance(kw.get(key), Mapping):
+                kw[key] = sub(**kw[key])
+        return cls(**kw)
+    except TypeError as exc:
+        raise ParameterError(f"{mechanism}: {exc}") from None

@@ -80,7 +80,7 @@ from scipy import signal
 from ..errors import ParameterError
 from ..recording import Annotations
 from ..units import G0
-from ._base import MechanismOutput
+from ._base import MechanismOutput, build_params
 
 __all__ = ["PendulumParams", "PosturalParams", "KohnstammParams", "AfterMovement",
            "PosturalModel", "simulate", "simulate_cop", "voluntary_movement", "cop_filters"]
@@ -459,15 +459,11 @@ def simulate_cop(duration_s: float, fs: float, *, rng: np.random.Generator,
 
 def _params_from(kw: Mapping[str, Any]) -> tuple[PosturalParams, list[AfterMovement]]:
     kw = dict(kw)
-    after = [a if isinstance(a, AfterMovement) else AfterMovement(**a) for a in kw.pop("after_movement", [])]
-    if "pendulum" in kw and isinstance(kw["pendulum"], Mapping):
-        kw["pendulum"] = PendulumParams(**kw["pendulum"])
-    if "kohnstamm" in kw and isinstance(kw["kohnstamm"], Mapping):
-        kw["kohnstamm"] = KohnstammParams(**kw["kohnstamm"])
-    try:
-        return PosturalParams(**kw), after
-    except TypeError as exc:
-        raise ParameterError(f"postural: {exc}") from None
+    after = [a if isinstance(a, AfterMovement) else
+             build_params(AfterMovement, a, mechanism="postural after-movement")
+             for a in kw.pop("after_movement", [])]
+    return build_params(PosturalParams, kw, mechanism="postural",
+                        nested={"pendulum": PendulumParams, "kohnstamm": KohnstammParams}), after
 
 
 def simulate(duration_s: float, fs: float, *, rng: np.random.Generator, emg_fs: float | None = None,

@@ -63,7 +63,7 @@ from scipy import signal
 from ..errors import ParameterError
 from ..recording import Annotations
 from ..units import G0
-from ._base import MechanismOutput
+from ._base import MechanismOutput, build_params
 
 __all__ = ["PulseParams", "PulseModel", "simulate", "heart_rate_trajectory", "BCG_WAVES"]
 
@@ -257,10 +257,7 @@ class PulseModel:
 
 
 def _params_from(kw: Mapping[str, Any]) -> PulseParams:
-    try:
-        return PulseParams(**dict(kw))
-    except TypeError as exc:
-        raise ParameterError(f"pulse: {exc}") from None
+    return build_params(PulseParams, kw, mechanism="pulse")
 
 
 def simulate(duration_s: float, fs: float, *, rng: np.random.Generator, emg_fs: float | None = None,

@@ -60,7 +60,7 @@ from scipy import signal
 from ..dsp import iso2631
 from ..errors import ParameterError
 from ..recording import Annotations
-from ._base import MechanismOutput
+from ._base import MechanismOutput, build_params
 from .seat import BodyTransmission, SeatedBodyParams, resonance_sos
 
 __all__ = ["VehicleParams", "ApplianceParams", "MusicParams", "VibrationParams", "VibrationModel",
@@ -362,16 +362,9 @@ class VibrationModel:
 
 
 def _params_from(kw: Mapping[str, Any]) -> VibrationParams:
-    kw = dict(kw)
-    sub = {"vehicle": VehicleParams, "appliance": ApplianceParams, "music": MusicParams,
-           "body": SeatedBodyParams}
-    try:
-        for key, cls in sub.items():
-            if isinstance(kw.get(key), Mapping):
-                kw[key] = cls(**kw[key])
-        return VibrationParams(**kw)
-    except TypeError as exc:
-        raise ParameterError(f"vibration: {exc}") from None
+    return build_params(VibrationParams, kw, mechanism="vibration",
+                        nested={"vehicle": VehicleParams, "appliance": ApplianceParams,
+                                "music": MusicParams, "body": SeatedBodyParams})
 
 
 def simulate(duration_s: float, fs: float, *, rng: np.random.Generator, emg_fs: float | None = None,

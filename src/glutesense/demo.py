@@ -41,7 +41,7 @@ def run_demo(out_dir: str | Path = ".", *, seed: int = 7) -> dict[str, Any]:
 
     Returns the report dict with an extra ``"outputs"`` entry (paths and seconds taken).
     """
-    from .reporting import write_html, write_pdf
+    from .reporting import body_vertical, write_html, write_pdf
     from .reporting.build import build_report
 
     t0 = time.perf_counter()
@@ -50,7 +50,8 @@ def run_demo(out_dir: str | Path = ".", *, seed: int = 7) -> dict[str, Any]:
     blind = rec.replace(annotations=type(rec.annotations)())
     report = build_report(blind, EXAMPLE_ANSWERS)
     out = Path(out_dir)
-    html = write_html(report, out / "report.html", blind)
-    pdf = write_pdf(report, out / "report.pdf", blind)
+    vertical = body_vertical(blind)  # once, for both reports
+    html = write_html(report, out / "report.html", blind, vertical=vertical)
+    pdf = write_pdf(report, out / "report.pdf", blind, vertical=vertical)
     report["outputs"] = {"html": str(html), "pdf": str(pdf), "seconds": time.perf_counter() - t0}
     return report

@@ -36,16 +36,14 @@ def analyze_cmd(
     err.print(f"analysing {file} ({rec.duration:.1f} s @ {rec.fs:g} Hz) …", markup=False,
               highlight=False)
     report = build_report(rec, given)
-    if html is not None:
-        from ..reporting import write_html
+    if html is not None or pdf is not None:
+        from ..reporting import body_vertical, write_html, write_pdf
 
-        write_html(report, html, rec)
-        err.print(f"wrote {html}", markup=False, highlight=False)
-    if pdf is not None:
-        from ..reporting import write_pdf
-
-        write_pdf(report, pdf, rec)
-        err.print(f"wrote {pdf}", markup=False, highlight=False)
+        vertical = body_vertical(rec)  # once, for both reports
+        for path, writer in ((html, write_html), (pdf, write_pdf)):
+            if path is not None:
+                writer(report, path, rec, vertical=vertical)
+                err.print(f"wrote {path}", markup=False, highlight=False)
     if as_json:
         print_json(report)
     else:

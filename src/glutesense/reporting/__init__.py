@@ -7,11 +7,11 @@ come from :mod:`glutesense.viz`.
 from .text import DISCLAIMER, HEADLINES, limits_sentence, summary_sentences
 
 __all__ = ["summary_sentences", "limits_sentence", "HEADLINES", "DISCLAIMER", "write_html",
-           "render_html", "write_pdf"]
+           "render_html", "write_pdf", "body_vertical"]
 
 
 def __getattr__(name: str):
-    if name in ("write_html", "render_html"):
+    if name in ("write_html", "render_html", "body_vertical"):
         from . import html
 
         return getattr(html, name)

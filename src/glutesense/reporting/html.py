@@ -11,7 +11,7 @@ import numpy as np
 from ..recording import Recording
 from .text import DISCLAIMER, HEADLINES, limits_sentence, summary_sentences
 
-__all__ = ["render_html", "write_html", "figures", "mechanism_rows"]
+__all__ = ["render_html", "write_html", "figures", "mechanism_rows", "body_vertical"]
 
 _ROW_NAMES = {"pulse": "Pulse (heartbeat)", "twitch": "Twitches", "nerve": "Nerve-like bursts",
               "postural": "Sway / after-movement", "vibration": "Outside vibration"}
@@ -46,7 +46,11 @@ def mechanism_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _vertical(recording: Recording) -> np.ndarray | None:
+def body_vertical(recording: Recording) -> np.ndarray | None:
+    """The gravity-free body-vertical trace the report plots (None when it cannot be made).
+
+    Callers that write both the HTML and the PDF compute it once and pass it as ``vertical=``.
+    """
     from ..detectors.preprocess import prepare
 
     try:
@@ -73,7 +77,7 @@ def figures(report: dict[str, Any], recording: Recording | None,
     acc_names = recording.channels_of_type("acc") if recording is not None else ()
     if recording is not None and acc_names:
         if vertical is None:
-            vertical = _vertical(recording)
+            vertical = body_vertical(recording)
         add("traces", vr.plot_traces(recording.times - recording.t0, recording.get(acc_names),
                                      acc_names, vertical, report),
             "sensor traces", "The raw sensor axes, and the up-and-down movement without gravity.")

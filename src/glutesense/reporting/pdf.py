@@ -82,7 +82,7 @@ def write_pdf(report: dict[str, Any], path: str | os.PathLike,
 
     from ..io.canonical import atomic_write
     from ..viz import report as vr
-    from .html import _vertical
+    from .html import body_vertical
 
     def _write(tmp: Path) -> None:
         with PdfPages(tmp, metadata={"Title": "glutesense report", "Creator": "glutesense"}) as pdf:
@@ -91,7 +91,7 @@ def write_pdf(report: dict[str, Any], path: str | os.PathLike,
             acc = recording.channels_of_type("acc") if recording is not None else ()
             vert = vertical
             if recording is not None and acc:
-                vert = vert if vert is not None else _vertical(recording)
+                vert = vert if vert is not None else body_vertical(recording)
                 figs.append(vr.plot_traces(recording.times - recording.t0, recording.get(acc), acc,
                                            vert, report))
                 if vert is not None and vert.size > 64:

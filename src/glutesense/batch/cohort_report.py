@@ -90,7 +90,7 @@ def write_cohort_report(table, path: str | Path) -> Path:
         parts.append("</table>")
     parts.append("<p><small>glutesense does not diagnose. The ISO 2631-1 caution-zone bounds "
                  "shown are unverified.</small></p></body></html>")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
+    from ..io.canonical import atomic_write
+
+    atomic_write(path, lambda tmp: tmp.write_text("\n".join(parts), encoding="utf-8"))
     return path

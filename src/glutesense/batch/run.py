@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..io.canonical import atomic_write
+
 __all__ = ["BatchResult", "ItemResult", "run_batch", "process_one", "collate", "output_dirs",
            "SCHEDULERS"]
 
@@ -86,12 +88,7 @@ def _stem(p: Path) -> str:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def features_table(report: dict[str, Any], *, window_s: float = 60.0):
@@ -146,9 +143,7 @@ def process_one(path: str, out_dir: str, *, answers: dict[str, Any] | None = Non
 
         report = build_report(read(path), answers)
         table = features_table(report)
-        tmp = out / ".features.parquet.tmp"
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, out / "features.parquet")
+        atomic_write(out / "features.parquet", lambda tmp: table.to_parquet(tmp, index=False))
         _atomic_text(summary, json.dumps(report, indent=1, allow_nan=False))
         (out / "error.json").unlink(missing_ok=True)
         return ItemResult(path, out_dir, "done", seconds=time.perf_counter() - t_start)
@@ -193,9 +188,7 @@ def collate(items: Sequence[ItemResult], out: str | os.PathLike) -> Any:
 
     out = Path(out)
     table = pd.DataFrame([_summary_row(i) for i in items])
-    tmp = out / ".summary.parquet.tmp"
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, out / "summary.parquet")
+    atomic_write(out / "summary.parquet", lambda tmp: table.to_parquet(tmp, index=False))
     _atomic_text(out / "summary.csv", table.to_csv(index=False))
     return table
 

@@ -152,3 +152,34 @@ def test_outliers_modified_z_score():
 def test_unknown_scheduler_is_a_usage_error(cohort, tmp_path):
     files, _ = cohort
     assert main(["batch", str(files[0]), "--out", str(tmp_path), "--scheduler", "nope"]) == 2
+
+
+def _blas_threads_item(path: str, out_dir: str, **_: object):
+    """Stand-in for process_one: record the BLAS thread count this worker runs with."""
+    from threadpoolctl import threadpool_info
+
+    from glutesense.batch.run import ItemResult
+
+    n = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "blas.json").write_text(json.dumps(n))
+    return ItemResult(path, out_dir, "failed", "stand-in")
+
+
+@pytest.mark.parametrize("scheduler", ["processes", "threads"])
+def test_workers_run_one_blas_thread_each(cohort, tmp_path, monkeypatch, scheduler):
+    # N workers on N cores must not each start a multi-threaded BLAS pool (distributed's
+    # nanny sets OPENBLAS_NUM_THREADS=1 for the same reason); the caller's setting is restored.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import glutesense.batch.run as run_mod
+
+    files = [str(p) for p in cohort[0]][:3]
+    monkeypatch.setattr(run_mod, "process_one", _blas_threads_item)
+    with threadpool_limits(limits=2, user_api="blas"):
+        run_batch(files, tmp_path / "out", scheduler=scheduler, workers=2)
+        after = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    seen = [json.loads(p.read_text()) for p in sorted((tmp_path / "out").glob("*/blas.json"))]
+    assert len(seen) == 3
+    assert all(n == [1] * len(n) and n for n in seen), seen
+    assert after and all(n == 2 for n in after), after   # libraries loaded later included

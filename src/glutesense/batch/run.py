@@ -14,6 +14,7 @@ Schedulers: ``sync``, ``threads``, ``processes`` (Dask's local schedulers),
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -258,8 +259,20 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
 
         io.formats()
         config["multiprocessing.context"] = "fork"
-    with dask.config.set(config), _Progress():
+    # One BLAS thread per worker, as distributed's nanny does for its workers
+    # (``distributed.nanny.pre-spawn-environ``): with N workers on N cores, OpenBLAS's own
+    # thread pool would oversubscribe them, and one worker would borrow a second core.
+    # Forked workers inherit the limit.
+    limit = _one_blas_thread() if scheduler != "sync" else contextlib.nullcontext()
+    with dask.config.set(config), _Progress(), limit:
         return list(dask.compute(*tasks, **kwargs))
+
+
+def _one_blas_thread():
+    """A context limiting BLAS/OpenMP thread pools to one thread (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:

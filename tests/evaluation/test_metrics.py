@@ -75,3 +75,21 @@ def test_body_frame_puts_gravity_on_the_last_row(rng):
     b = body_frame(acc, g)
     assert b[2].mean() == pytest.approx(9.81, abs=1e-3)
     assert abs(b[0].mean()) < 1e-3 and abs(b[1].mean()) < 1e-3
+
+
+def test_vibration_snr_db_against_closed_form():
+    # One axis carries a 10 Hz sine of amplitude A (power A²/2); the noise reference is
+    # white noise of per-axis RMS σ on 3 axes, 3·σ²·(fs/2 − 2)/(fs/2) above 2 Hz.
+    import math
+
+    import numpy as np
+
+    from glutesense.evaluation._cases import vibration_snr_db
+
+    fs, n, a, sigma = 100.0, 12_000, 0.02, 0.01
+    t = np.arange(n) / fs
+    comp = np.zeros((3, n))
+    comp[1] = a * np.sin(2 * np.pi * 10.0 * t) + 0.5 * np.sin(2 * np.pi * 0.5 * t)  # + sway
+    expected = 10 * math.log10((a**2 / 2) / (3 * sigma**2 * (50.0 - 2.0) / 50.0))
+    assert vibration_snr_db(comp, fs, sigma) == pytest.approx(expected, abs=0.01)
+    assert vibration_snr_db(np.zeros((3, n)), fs, sigma) == -math.inf

@@ -12,12 +12,17 @@ from ..recording import Recording
 from .iso_reference import aw_spectral, body_frame
 from .metrics import relative_error, score_twitches
 
-__all__ = ["TOL_S", "NOISE_FACTOR", "score_case", "hr_from_beats"]
+__all__ = ["TOL_S", "NOISE_FACTOR", "VIB_BAND_LO_HZ", "score_case", "hr_from_beats",
+           "vibration_snr_db"]
 
 #: Twitch matching tolerance, s.
 TOL_S = 0.15
 #: Twitches are scored when their peak is at least this many times the sensor-noise RMS.
 NOISE_FACTOR = 5.0
+#: Vibration is scored only where its power above this frequency (Hz) reaches the sensor
+#: noise in the same band (SNR ≥ 0 dB): a source buried in the noise is not observable, just
+#: as twitches below 5× the noise are not scored.
+VIB_BAND_LO_HZ = 2.0
 #: Voluntary bouts are widened by this much (s) before events inside them are ignored.
 _VOL_MARGIN_S = 1.0
 
@@ -28,6 +33,24 @@ def hr_from_beats(beats_s: Sequence[float]) -> float | None:
     if b.size < 2 or b[-1] <= b[0]:
         return None
     return float(60.0 * (b.size - 1) / (b[-1] - b[0]))
+
+
+def vibration_snr_db(component: np.ndarray, fs: float, noise_rms_ms2: float) -> float:
+    """Power of the true vibration component above :data:`VIB_BAND_LO_HZ` over the noise's.
+
+    *component* is the (3, n) vibration acceleration (m/s²) the sensor received;
+    the noise power in the band is that of white noise of per-axis RMS *noise_rms_ms2*
+    over 0..fs/2 (3 axes). Returns 10·log10 of the ratio (−inf for no power).
+    """
+    x = np.asarray(component, dtype=float)
+    x = x - x.mean(axis=-1, keepdims=True)
+    n = x.shape[-1]
+    spec = np.abs(np.fft.rfft(x, axis=-1)) ** 2
+    f = np.fft.rfftfreq(n, 1.0 / fs)
+    p = 2.0 * float(spec[:, f >= VIB_BAND_LO_HZ].sum()) / n**2
+    nyq = fs / 2.0
+    noise = 3.0 * noise_rms_ms2**2 * max(nyq - VIB_BAND_LO_HZ, 0.0) / nyq
+    return 10.0 * math.log10(p / noise) if p > 0 and noise > 0 else -math.inf
 
 
 def _r(x: float | None, nd: int = 4) -> float | None:

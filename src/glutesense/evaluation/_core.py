@@ -103,9 +103,17 @@ def summarise(cases: list[dict[str, Any]], source: str) -> dict[str, Any]:
     tally: dict[str, int] = {}
     for w in wrong:
         tally[w] = tally.get(w, 0) + 1
+    hidden: dict[str, int] = {}
+    for c in cs:
+        if "vibration_unobservable" in c:
+            k = c["vibration_unobservable"]["expected"]
+            hidden[k] = hidden.get(k, 0) + 1
+    detail = ("wrong: " + ", ".join(f"{k} ×{v}" for k, v in sorted(tally.items()))) if wrong else ""
+    if hidden:
+        detail += ("; " if detail else "") + "not scored, below the sensor noise: " + ", ".join(
+            f"{k} ×{v}" for k, v in sorted(hidden.items()))
     out["vibration_source_accuracy"] = _metric(
-        accuracy([v["correct"] for v in vb]), "vibration_source_accuracy", len(vb),
-        ("wrong: " + ", ".join(f"{k} ×{v}" for k, v in sorted(tally.items()))) if wrong else "")
+        accuracy([v["correct"] for v in vb]), "vibration_source_accuracy", len(vb), detail)
     dm = [c["dominant"] for c in cs if "dominant" in c]
     de = [d["error_hz"] for d in dm if d["error_hz"] is not None]
     out["appliance_dominant_error_hz"] = _metric(

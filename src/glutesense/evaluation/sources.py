@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..recording import Recording
-from ._cases import hr_from_beats, score_case
+from ._cases import hr_from_beats, score_case, vibration_snr_db
 
 __all__ = ["run_simulator", "run_generator2", "run_reference", "default_reference_dir",
            "REFERENCE_FILES", "case_seed"]
@@ -54,7 +54,7 @@ def _sim_noise_rms(sensor: dict[str, Any], fs: float) -> float:
 def _sim_case(name: str, seed: int, duration_s: float) -> dict[str, Any]:
     from ..scenarios import load_scenario, simulate
 
-    sim = simulate(name, duration_s=duration_s, seed=seed)
+    sim = simulate(name, duration_s=duration_s, seed=seed, keep_components=True)
     rec, truth = sim.recording, sim.truth
     m = truth["mechanisms"]
     report = _analyze(rec)
@@ -66,16 +66,32 @@ def _sim_case(name: str, seed: int, duration_s: float) -> dict[str, Any]:
     at_rest = pulse_params.get("peak_heart_rate_bpm") is None and not vol
     vib = m["vibration"]
     source = vib.get("source") if vib.get("present") else None
+    noise = _sim_noise_rms(truth["sensor"], rec.fs)
+    hidden = _hidden_vibration(source, sim.components.get("vibration"), rec.fs, noise)
     scores = score_case(
         rec, report, hr_truth=hr, at_rest=at_rest,
         twitch_truth=[{"t_s": e["t_s"], "peak_ms2": e["peak_ms2"]}
                       for e in m["twitch"].get("events") or []],
-        noise_rms_ms2=_sim_noise_rms(truth["sensor"], rec.fs), vib_source=source,
+        noise_rms_ms2=noise, vib_source=False if hidden else source,
         appliance_hz=vib.get("dominant_hz") if source == "appliance" else None,
         gravity_dir=None, score_aw=bool(vib.get("present")) and not vol, voluntary=vol)
     if vib.get("present") and vib.get("iso2631") and "aw" in scores:
         scores["aw"]["simulator_truth"] = {k: vib["iso2631"].get(k) for k in ("aw_z_ms2", "av_ms2")}
-    return scores
+    return {**scores, **hidden}
+
+
+def _hidden_vibration(source: str | None, component, fs: float, noise: float) -> dict[str, Any]:
+    """``{"vibration_unobservable": ...}`` when the true vibration is below the sensor noise.
+
+    Such a source is not scored (neither as present nor as absent): no detector can
+    see it, and reporting "none" is then the honest answer.
+    """
+    if source is None or component is None:
+        return {}
+    snr = vibration_snr_db(np.asarray(component)[:3], fs, noise)
+    if snr >= 0.0:
+        return {}
+    return {"vibration_unobservable": {"expected": source, "snr_db": round(snr, 2)}}
 
 
 def run_simulator(cases: int, seed: int, duration_s: float = 120.0,
@@ -107,10 +123,13 @@ def _gen_case(kind: str, seed: int, duration_s: float, folder: Path) -> dict[str
     report = _analyze(rec)
     tr = case.truth
     vib = tr["vibration"]
+    rot = np.asarray(tr["rotation_body_to_sensor"])
+    hidden = _hidden_vibration(vib["source"], rot @ case.components["vibration"],
+                               tr["fs_hz"], tr["noise_rms_ms2"])
     scores = score_case(
         rec, report, hr_truth=tr["pulse"]["heart_rate_bpm"], at_rest=True,
         twitch_truth=tr["twitch"]["events"], noise_rms_ms2=tr["noise_rms_ms2"],
-        vib_source=vib["source"],
+        vib_source=False if hidden else vib["source"],
         appliance_hz=vib["dominant_hz"] if vib["source"] == "appliance" else None,
         gravity_dir=np.asarray(tr["gravity_dir_sensor"]), score_aw=bool(vib["present"]))
     read_fs = rec.fs
@@ -120,7 +139,7 @@ def _gen_case(kind: str, seed: int, duration_s: float, folder: Path) -> dict[str
     return {"file": path.name, "file_variant": tr.get("file"),
             "gravity_in_file": bool(rec.meta.get("inferred", {}).get("gravity_included", True)),
             "fs_hz": tr["fs_hz"], "read_fs_hz": read_fs,
-            "read_duration_s": round(rec.duration, 3), **scores}
+            "read_duration_s": round(rec.duration, 3), **scores, **hidden}
 
 
 def run_generator2(cases: int, seed: int, duration_s: float = 120.0,

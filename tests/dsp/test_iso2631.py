@@ -141,3 +141,32 @@ def test_bad_arguments():
         iso.weighting_response(1.0, "Wz")
     with pytest.raises(SamplingRateError):
         iso.weighting_fir("Wk", 0.0)
+
+
+@pytest.mark.parametrize("name,fs", [("Wk", 100.0), ("Wd", 50.0), ("Wf", 20.0)])
+def test_weight_is_the_linear_convolution_with_the_fir(monkeypatch, rng, name, fs):
+    """FFT convolution (one block or overlap-save over many) = np.convolve with the taps."""
+    taps = iso.weighting_fir(name, fs)
+    x = rng.normal(0, 1.0, (2, 3 * taps.size + 123))
+    ref = np.vstack([np.convolve(row, taps)[: x.shape[1]] for row in x])
+    np.testing.assert_allclose(iso.weight(x, fs, name), ref, rtol=0, atol=1e-10)
+    y32 = iso.weight(x, fs, name, dtype=np.float32)
+    assert y32.dtype == np.float32
+    assert np.max(np.abs(y32 - ref)) < 1e-4 * np.std(ref)
+    monkeypatch.setattr(iso, "_BLOCK", 1)              # → blocks of four filter lengths
+    np.testing.assert_allclose(iso.weight(x, fs, name), ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(iso.weight(x.T, fs, name, axis=0), ref.T, rtol=0, atol=1e-10)
+
+
+def test_fft_length_is_the_smallest_2a3b():
+    brute = lambda n: min(2**a * 3**b for a in range(20) for b in range(13)  # noqa: E731
+                          if 2**a * 3**b >= n)
+    for n in list(range(1, 3000)) + [194383, 196608, 196609, 262145]:
+        assert iso._fft_len(n) == brute(n), n
+
+
+def test_weight_rejects_integer_dtype():
+    from glutesense.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="dtype"):
+        iso.weight(np.zeros(100), 100.0, "Wk", dtype=np.int32)

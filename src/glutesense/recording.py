@@ -80,6 +80,12 @@ def _writable_behind(a: np.ndarray) -> bool:
     return False
 
 
+def _strs(seq) -> tuple[str, ...]:
+    """*seq* as a tuple of str (no copy when it already is one)."""
+    seq = tuple(seq)
+    return seq if all(type(x) is str for x in seq) else tuple(str(x) for x in seq)
+
+
 def _readonly(a: np.ndarray, *, owned: bool = False) -> np.ndarray:
     """A read-only C-contiguous float array that nobody else can write to.
 
@@ -157,16 +163,22 @@ class Annotations:
                 raise ParameterError(f"Annotations.{name} has {len(seq)} entries, onset has {n}")
         if not np.all(np.isfinite(onset)) or np.any(duration < 0) or not np.all(np.isfinite(duration)):
             raise ParameterError("Annotations need finite onsets and finite durations ≥ 0")
-        bad = [m for m in mech if m is not None and m not in MECHANISMS]
+        bad = set(mech) - set(MECHANISMS) - {None}
         if bad:
-            raise ParameterError(f"unknown mechanism {bad[0]!r}; expected one of {MECHANISMS}")
-        order = np.argsort(onset, kind="stable")
-        object.__setattr__(self, "onset", _readonly(onset[order], owned=True))
-        object.__setattr__(self, "duration", _readonly(duration[order], owned=True))
-        object.__setattr__(self, "value", _readonly(value[order], owned=True))
-        object.__setattr__(self, "label", tuple(str(label[i]) for i in order))
-        object.__setattr__(self, "mechanism", tuple(mech[i] for i in order))
-        object.__setattr__(self, "source", tuple(str(source[i]) for i in order))
+            raise ParameterError(f"unknown mechanism {sorted(map(repr, bad))[0]}; "
+                                 f"expected one of {MECHANISMS}")
+        label, source = _strs(label), _strs(source)
+        permuted = n > 1 and bool(np.any(onset[1:] < onset[:-1]))  # detectors emit sorted
+        if permuted:
+            order = np.argsort(onset, kind="stable")
+            onset, duration, value = onset[order], duration[order], value[order]
+            label, mech, source = (tuple(seq[i] for i in order) for seq in (label, mech, source))
+        object.__setattr__(self, "onset", _readonly(onset, owned=permuted))
+        object.__setattr__(self, "duration", _readonly(duration, owned=permuted))
+        object.__setattr__(self, "value", _readonly(value, owned=permuted))
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "mechanism", mech)
+        object.__setattr__(self, "source", source)
 
     def __len__(self) -> int:
         return int(self.onset.size)

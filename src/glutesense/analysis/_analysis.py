@@ -133,18 +133,20 @@ class _Chunk:
 
 
 def _window_energies(prep: Prepared, f: dict[str, Finding], trans: twitch.Transients,
-                     lo_i: int, hi_i: int) -> list[dict[str, Any]]:
-    """Dominant mechanism per :data:`TIMELINE_S` window over samples [lo_i, hi_i)."""
+                     lo_i: int, hi_i: int, e_use: np.ndarray) -> list[dict[str, Any]]:
+    """Dominant mechanism per :data:`TIMELINE_S` window over samples [lo_i, hi_i).
+
+    *e_use* is |a|² of the core's samples, zero on voluntary ones.
+    """
     fs = prep.fs
     w = int(round(TIMELINE_S * fs))
     if hi_i <= lo_i or w == 0:
         return []
-    acc = prep.acc[:, lo_i:hi_i]
     usable = ~prep.voluntary[lo_i:hi_i]
     n = hi_i - lo_i
     nw = int(np.ceil(n / w))
     pad = nw * w - n
-    e = np.r_[np.einsum("ij,ij->j", acc, acc) * usable, np.zeros(pad)].reshape(nw, w).sum(1)
+    e = np.r_[e_use, np.zeros(pad)].reshape(nw, w).sum(1)
     n_use = np.r_[usable, np.zeros(pad, dtype=bool)].reshape(nw, w).sum(1).astype(float)
     n_all = np.r_[np.ones(n), np.zeros(pad)].reshape(nw, w).sum(1)
     move = e - 3.0 * prep.noise_rms ** 2 * n_use
@@ -254,9 +256,10 @@ def _analyze_chunk(sub: Recording, lo: float, hi: float, vib_mod) -> _Chunk:
     core_use = float(usable[lo_i:hi_i].sum())
     frac = core_use / max(float(usable.sum()), 1.0)
     acc = prep.acc[:, lo_i:hi_i]
-    e = float(np.einsum("ij,ij->", acc[:, usable[lo_i:hi_i]], acc[:, usable[lo_i:hi_i]]))
-    movement = max(e - 3.0 * prep.noise_rms ** 2 * core_use, 0.0)
-    timeline = _window_energies(prep, found, trans, lo_i, hi_i)
+    e_use = np.einsum("ij,ij->j", acc, acc)
+    e_use[~usable[lo_i:hi_i]] = 0.0
+    movement = max(float(e_use.sum()) - 3.0 * prep.noise_rms ** 2 * core_use, 0.0)
+    timeline = _window_energies(prep, found, trans, lo_i, hi_i, e_use)
     cropped = {m: crop_finding(found[m], lo, hi, frac) for m in MECHANISMS}
     info_core = PrepInfo(
         orientation_changes=[c for c in info.orientation_changes if lo <= c["t_s"] < hi],

@@ -4,19 +4,24 @@ ANALYSER side: never imports :mod:`glutesense.body`, ``sensors`` or ``scenarios`
 
 Method
 ------
-1. Band-pass 1–10 Hz (the BCG band, Inan et al., 2015) the three gravity-free
-   axes; notch any narrowband vibration lines passed in ``lines_hz``. When fewer
-   than 80 % of the windows give a rhythm there, 5–30 Hz (the sternal SCG band)
-   is tried too and the band with more accepted windows is kept.
+1. Each band is worked at a reduced rate: the three gravity-free axes are
+   anti-alias filtered (linear-phase FIR) and decimated to ≥ 4.5 × the band's
+   upper edge (50 Hz for 1–10 Hz at 100 Hz), which keeps the second-order
+   band-pass's skirt to 20 Hz where the BCG still carries energy. Band-pass
+   1–10 Hz (the BCG band, Inan et al., 2015); notch any narrowband vibration
+   lines passed in ``lines_hz`` where they lie after decimation. When fewer than
+   80 % of the windows give a rhythm there, 5–30 Hz (the sternal SCG band) is
+   tried too and the band with more accepted windows is kept.
 2. Orientation-free energy envelope: the sum of squares over the axes, low-passed
    at 4 Hz, which also removes the ripple of vibration tones above 2 Hz.
-3. In 10-s windows (5-s hop) away from voluntary movement: the normalised
+3. In 10-s windows (5-s hop, and a last one ending with the recording) away
+   from voluntary movement: the normalised
    autocorrelation of the envelope (decimated to ≈ 25 Hz); its highest peak at a
    lag of 0.33–1.5 s (40–180 bpm), corrected for the sub-harmonic (half-lag)
-   error and refined by parabolic interpolation, gives the beat period. The peak height is the
-   window's signal-quality index (SQI), as in autocorrelation-based BCG and
-   seismocardiogram heart-rate estimation (Brüser et al., 2011; Inan et al.,
-   2015).
+   error and refined by parabolic interpolation, gives the beat period. The peak
+   height is the window's signal-quality index (SQI), as in autocorrelation-based
+   BCG and seismocardiogram heart-rate estimation (Brüser et al., 2011; Inan et
+   al., 2015).
 4. Windows with SQI ≥ :data:`SQI_MIN` whose period agrees (±10 %) with the
    median of the quality windows within ±:data:`TRACK_S` are accepted (the rate
    may fall by 25–40 bpm in the first minute after exercise, so agreement is
@@ -25,12 +30,16 @@ Method
    vehicle vibration). Lags at a music beat found by the vibration stage and its
    multiples are no candidates (bass bursts imitate a heartbeat).
 5. Beats (all spacing rules use the local period, interpolated between the
-   accepted windows): the median waveform around envelope peaks (≥ 0.6 periods apart) is
-   the beat template; beats are the peaks, ≥ 0.6 periods apart, of the
+   accepted windows): the median waveform around envelope peaks (≥ 0.6 periods
+   apart) is the beat template; beats are the peaks, ≥ 0.6 periods apart, of the
    normalised cross-correlation with it above :data:`NCC_MIN` (template
    matching; a twitch between beats has the wrong shape and loses); beats missed
-   in long gaps are searched for along the rhythm. Heart rate = 60 / mean of the
-   plausible beat-to-beat intervals (0.7–1.4 periods).
+   in long gaps are searched for along the rhythm. Every candidate peak is
+   located and measured between the samples by band-limited (windowed-sinc)
+   interpolation on a grid finer than the full rate before beats are chosen, so
+   beat instants keep sub-millisecond precision although the work is decimated.
+   Heart rate = 60 / mean of the plausible beat-to-beat intervals (0.7–1.4
+   periods).
 
 When the rate cannot be measured, ``present`` is False and ``heart_rate_bpm``
 is None, with a warning: the detector never guesses.
@@ -55,14 +64,14 @@ seismocardiography: a review of recent advances. IEEE J Biomed Health Inform
 
 from __future__ import annotations
 
-import bisect
+import functools
 
 import numpy as np
-from scipy import signal
+from scipy import fft, signal
 
 from ..recording import Annotations
 from ._base import Finding, Prepared
-from .preprocess import bandpass, butter_sos, notch_lines
+from .preprocess import bandpass, butter_sos
 
 __all__ = ["detect", "beat_template", "SQI_MIN", "NCC_MIN", "BANDS_HZ", "merge"]
 
@@ -86,8 +95,82 @@ VEHICLE_MIN_FRACTION = 0.8
 #: Multiples of a music beat period excluded from the heart's periods, and the tolerance.
 MUSIC_MULTIPLES = (0.5, 1.0, 2.0, 3.0)
 EXCLUDE_TOL = 0.05
+#: Working rate at least this multiple of a band's upper edge (decimation below it): the
+#: zero-phase second-order band-pass still passes −15 dB at twice its edge, and the BCG
+#: carries energy up to ≈ 20 Hz (Inan et al., 2015), which matters when vibration fills
+#: the band's core; the Nyquist frequency must lie above that skirt.
+OVERSAMPLE = 4.5
+#: The anti-alias filter passes up to this multiple of the band's upper edge.
+SKIRT = 1.5
+#: Its stop-band attenuation (dB), beyond the band-pass's own ≈ 40 dB at 40–50 Hz.
+ALIAS_DB = 50.0
+_SINC_HALF, _SINC_BETA = 6, 6.0
+_XC_NFFT = 2048
 _WIN_S, _HOP_S = 10.0, 5.0
 _LAG_MIN_S, _LAG_MAX_S = 60.0 / 180.0, 60.0 / 40.0
+
+
+@functools.lru_cache(maxsize=32)
+def _decimator(fs: float, hi: float) -> tuple[int, np.ndarray | None]:
+    """Decimation factor and anti-alias FIR for work in a band reaching *hi* Hz.
+
+    The rate is reduced to the lowest ``fs / q`` (integer *q*) of at least
+    :data:`OVERSAMPLE` × *hi*. The linear-phase low-pass (Kaiser window,
+    ``kaiserord`` for :data:`ALIAS_DB` dB) passes up to ``SKIRT × hi`` and stops
+    from ``fs/q − SKIRT × hi``, the lowest frequency that folds back onto what it
+    passes; its half-length is a multiple of *q*, so decimated sample *i* lies
+    exactly at full-rate sample ``i·q``.
+    """
+    q = max(1, int(fs // (OVERSAMPLE * hi)))
+    if q == 1:
+        return 1, None
+    fs_d = fs / q
+    keep = min(SKIRT * hi, 0.4 * fs_d)
+    numtaps, beta = signal.kaiserord(ALIAS_DB, (fs_d - 2.0 * keep) / (0.5 * fs))
+    half = -(-(numtaps // 2) // q) * q
+    h = signal.firwin(2 * half + 1, 0.5 * fs_d, window=("kaiser", beta), fs=fs)
+    h.flags.writeable = False
+    return q, h
+
+
+def _decimate(x: np.ndarray, q: int, h: np.ndarray | None) -> np.ndarray:
+    """Anti-alias filter and keep every *q*-th sample (polyphase FIR, zero delay)."""
+    if q == 1 or h is None:
+        return x
+    half = (h.size - 1) // 2
+    y = signal.upfirdn(h, x, 1, q, axis=-1)
+    m = -(-x.shape[-1] // q)
+    return y[..., half // q: half // q + m]
+
+
+def _notch_sos(fs: float, q: int, h: np.ndarray | None,
+               lines_hz: tuple[float, ...]) -> np.ndarray:
+    """Notches (second-order sections) for vibration lines and their 2nd harmonics,
+    placed where they lie after decimation by *q*.
+
+    As :func:`~glutesense.detectors.preprocess.notch_lines` does at the full rate,
+    every line below 0.45 fs is notched, unless the anti-alias filter *h* already
+    suppresses it by ≥ ``ALIAS_DB − 10`` dB (a notch would then cut the BCG band
+    at the alias for nothing). A line the filter lets through — ≈ 40 dB down at the
+    stop edge is too little for a machine many times stronger than the pulse —
+    reappears at its alias ``|f − k·fs/q|``, where the notch goes
+    (:func:`scipy.signal.iirnotch`, quality 20).
+    """
+    fs_d = fs / q
+    freqs = set()
+    for f in lines_hz:
+        for g in (f, 2.0 * f):
+            if g >= 0.45 * fs:
+                continue
+            if h is not None and abs(signal.freqz(h, worN=[g], fs=fs)[1][0]) < \
+                    10 ** (-(ALIAS_DB - 10.0) / 20.0):
+                continue
+            a = abs(g - fs_d * round(g / fs_d))
+            if 0 < a < 0.45 * fs_d:
+                freqs.add(round(a, 3))
+    if not freqs:
+        return np.zeros((0, 6))
+    return np.vstack([signal.tf2sos(*signal.iirnotch(f, 20.0, fs=fs_d)) for f in sorted(freqs)])
 
 
 def _envelope(bp: np.ndarray, fs: float) -> np.ndarray:
@@ -113,6 +196,8 @@ def _window_periods(env: np.ndarray, fs: float, usable: np.ndarray,
     if n < w:
         w = n
     starts = np.arange(0, n - w + 1, hop) if n >= w else np.zeros(0, dtype=int)
+    if starts.size and starts[-1] + w < n:
+        starts = np.r_[starts, n - w]              # a last window ending with the record
     if starts.size == 0:
         return starts, np.zeros(0), np.zeros(0)
     cu = np.r_[0, np.cumsum(usable)]
@@ -122,16 +207,17 @@ def _window_periods(env: np.ndarray, fs: float, usable: np.ndarray,
         return starts, np.zeros(0), np.zeros(0)
     seg = np.lib.stride_tricks.sliding_window_view(env, w)[starts]
     # clip at the 95th percentile so that a few large transients cannot dominate
-    seg = np.minimum(seg, np.percentile(seg, 95, axis=1, keepdims=True))
+    kth = int(0.95 * (w - 1))
+    seg = np.minimum(seg, np.partition(seg, kth, axis=1)[:, kth:kth + 1])
     seg = seg - seg.mean(axis=1, keepdims=True)
-    nfft = int(2 ** np.ceil(np.log2(2 * w)))
-    spec = np.fft.rfft(seg, nfft, axis=1)
-    ac = np.fft.irfft(np.abs(spec) ** 2, nfft, axis=1)[:, :w]
-    ac /= np.maximum(ac[:, :1], 1e-300)
     lo = max(1, int(np.floor(_LAG_MIN_S * fs)))
     hi = min(w - 2, int(np.ceil(_LAG_MAX_S * fs)))
     if hi <= lo + 2:
         return starts, np.full(starts.size, np.nan), np.zeros(starts.size)
+    # only lags up to hi + 1 are needed: no zero padding to 2w is required beyond that
+    nfft = int(fft.next_fast_len(w + hi + 2, real=True))
+    ac = fft.irfft(np.abs(fft.rfft(seg, nfft, axis=1)) ** 2, nfft, axis=1)[:, :hi + 2]
+    ac /= np.maximum(ac[:, :1], 1e-300)
     rows = np.arange(starts.size)
     # local maxima only (so the lag-0 flank cannot win), then the highest one
     core = ac[:, lo:hi + 1]
@@ -148,15 +234,17 @@ def _window_periods(env: np.ndarray, fs: float, usable: np.ndarray,
     # sub-harmonic check: a strong peak near half the lag means we locked on 2 periods
     half = np.round(k / 2).astype(int)
     tol = np.maximum(1, np.round(0.1 * half).astype(int))
-    for r in rows:
-        a, b = half[r] - tol[r], half[r] + tol[r] + 1
-        if a >= lo and np.isfinite(sqi[r]):
-            j = a + int(np.argmax(ac[r, a:b]))
-            if 0 < j < w - 1 and ac[r, j] >= 0.6 * sqi[r] and ac[r, j] >= ac[r, j - 1] \
-                    and ac[r, j] >= ac[r, j + 1]:
-                k[r] = j
-                sqi[r] = ac[r, j]
-    km = np.clip(k, 1, w - 2)
+    off = np.arange(-int(tol.max()), int(tol.max()) + 1)
+    j_all = half[:, None] + off[None, :]
+    inside = (np.abs(off)[None, :] <= tol[:, None]) & (j_all >= 1) & (j_all <= hi)
+    vals = np.where(inside, ac[rows[:, None], np.clip(j_all, 0, hi + 1)], -np.inf)
+    j = j_all[rows, np.argmax(vals, axis=1)]
+    aj = ac[rows, j]
+    sub = ((half - tol >= lo) & np.isfinite(sqi) & (aj >= 0.6 * sqi)
+           & (aj >= ac[rows, j - 1]) & (aj >= ac[rows, j + 1]))
+    k = np.where(sub, j, k)
+    sqi = np.where(sub, aj, sqi)
+    km = np.clip(k, 1, hi)
     y0, y1, y2 = ac[rows, km - 1], ac[rows, km], ac[rows, km + 1]
     den = y0 - 2 * y1 + y2
     delta = np.where(np.abs(den) > 1e-12, 0.5 * (y0 - y2) / np.where(den == 0, 1, den), 0.0)
@@ -177,92 +265,205 @@ def _local_median(period: np.ndarray, good: np.ndarray, starts: np.ndarray,
     its neighbours', not against the whole recording's.
     """
     c = starts / fs
-    near = np.abs(c[:, None] - c[None, :]) <= TRACK_S
-    near &= good[None, :]
-    out = np.empty(period.size)
-    for i in range(period.size):
-        sel = period[near[i]]
-        out[i] = np.median(sel) if sel.size else period[i]
-    return out
+    a = np.searchsorted(c, c - TRACK_S, "left")
+    b = np.searchsorted(c, c + TRACK_S, "right")
+    idx = a[:, None] + np.arange(int((b - a).max()))[None, :]
+    valid = idx < b[:, None]
+    idx = np.minimum(idx, c.size - 1)
+    vals = np.where(valid & good[idx], period[idx], np.nan)
+    vals.sort(axis=1)                                    # NaN last
+    cnt = np.sum(~np.isnan(vals), axis=1)
+    rows = np.arange(c.size)
+    med = 0.5 * (vals[rows, np.maximum(cnt - 1, 0) // 2] + vals[rows, cnt // 2 - (cnt == 0)])
+    return np.where(cnt > 0, med, period)
+
+
+class _Track:
+    """Beat period (in samples) at any sample index: the accepted windows' periods at
+    their centres, linearly interpolated (held constant beyond the first and last).
+
+    Evaluated only where asked (``track[i]``), not at every sample; ``shifted(k, n)``
+    is the same track seen from sample *k* on, *n* samples long.
+    """
+
+    def __init__(self, centres: np.ndarray, periods: np.ndarray, size: int) -> None:
+        self.centres, self.periods, self.size = centres, periods, size
+
+    def __getitem__(self, i):
+        return np.interp(i, self.centres, self.periods)
+
+    def shifted(self, k: int, size: int) -> _Track:
+        return _Track(self.centres - k, self.periods, size)
+
+    def min(self) -> float:
+        return float(self.periods.min())
+
+    def ptp(self) -> float:
+        return float(np.ptp(self.periods))
 
 
 def _period_track(starts: np.ndarray, period: np.ndarray, good: np.ndarray, n: int,
-                  fs: float) -> np.ndarray:
-    """Beat period (s) at every sample: the accepted windows' periods at their centres,
-    linearly interpolated (held constant beyond the first and last)."""
+                  fs: float) -> _Track:
+    """Beat period in samples along the record (see :class:`_Track`)."""
     w = int(round(_WIN_S * fs))
-    centres = starts[good] + w / 2
-    return np.interp(np.arange(n), centres, period[good])
+    return _Track(starts[good] + w / 2, period[good] * fs, n)
 
 
 def _rhythm(x: np.ndarray, fs: float, band: tuple[float, float], usable: np.ndarray,
-            exclude_s: tuple[float, ...] = ()):
-    """Band-pass, envelope and windowed beat periods in one band.
+            exclude_s: tuple[float, ...] = (), lines_hz: tuple[float, ...] = ()):
+    """Decimate, notch, band-pass, envelope and windowed beat periods in one band.
 
-    Returns ``(bp, env, starts, period, sqi, accepted fraction, median SQI, accepted)``.
+    Returns ``(bp, env, starts, period, sqi, accepted fraction, median SQI, accepted,
+    q)``: ``bp`` and ``env`` at the working rate ``fs / q`` (:func:`_decimator`), the
+    window ``starts`` in full-rate samples.
     """
-    bp = bandpass(x, fs, *band)
-    env = _envelope(bp, fs)
-    # the envelope holds nothing above 4 Hz: decimate to ≈ 25 Hz for the autocorrelation
-    q = max(1, int(fs // 25.0))
-    starts, period, sqi = _window_periods(env[::q], fs / q, usable[::q], exclude_s)
-    starts = starts * q
+    q, h = _decimator(fs, min(band[1], 0.45 * fs))
+    fs_d = fs / q
+    xd = _decimate(x, q, h)
+    notch = _notch_sos(fs, q, h, lines_hz) if lines_hz else np.zeros((0, 6))
+    if notch.size and xd.shape[-1] >= 64:
+        # notches and band-pass in one zero-phase pass
+        sos = np.vstack([notch, butter_sos(2, (band[0], min(band[1], 0.45 * fs_d)), "band",
+                                           fs_d)])
+        bp = signal.sosfiltfilt(sos, xd, axis=-1)
+    else:
+        bp = bandpass(xd, fs_d, *band)
+    env = _envelope(bp, fs_d)
+    # the envelope holds nothing above 4 Hz: its autocorrelation runs at ≈ 25 Hz, on
+    # every qa-th full-rate sample (linear interpolation between the working-rate ones)
+    qa = max(1, int(fs // 25.0))
+    if qa % q == 0:
+        env_a = env[::qa // q]
+    else:
+        env_a = np.interp(np.arange(0, x.shape[-1], qa) / q, np.arange(env.size), env)
+    starts, period, sqi = _window_periods(env_a, fs / qa, usable[::qa], exclude_s)
+    starts = starts * qa                                   # full-rate samples
     good = sqi >= SQI_MIN
     if good.sum() >= 1:
         ref = _local_median(period, good, starts, fs)
         good &= np.abs(period - ref) <= PERIOD_TOL * ref
     frac = float(good.sum() / max(starts.size, 1))
     med_sqi = float(np.median(sqi[good])) if good.any() else 0.0
-    return bp, env, starts, period, sqi, frac, med_sqi, good
+    return bp, env, starts, period, sqi, frac, med_sqi, good, q
 
 
-def _spaced_peaks(x: np.ndarray, track: np.ndarray, height: float) -> np.ndarray:
+def _select_spaced(pos: np.ndarray, height: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Indices of the candidates kept when each must lie at least *dist* (its own) from
+    every higher kept one.
+
+    Same result as taking the candidates from the highest down and keeping each
+    unless a kept one lies closer than its *dist* (the greedy rule of
+    :func:`scipy.signal.find_peaks`' ``distance``, with a distance of its own for
+    each candidate); resolved in vectorised rounds: a candidate is settled once
+    every higher one within its reach is. *pos* must be sorted.
+    """
+    n = pos.size
+    if n < 2:
+        return np.arange(n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(-height, kind="stable")] = np.arange(n)
+    i = np.arange(n)
+    reach = int(max(np.max(np.searchsorted(pos, pos + dist) - i),
+                    np.max(i - np.searchsorted(pos, pos - dist)), 1))
+    off = np.r_[np.arange(-reach, 0), np.arange(1, reach + 1)]
+    nb = i[:, None] + off[None, :]
+    inb = (nb >= 0) & (nb < n)
+    nb = np.clip(nb, 0, n - 1)
+    # the higher candidates within reach of each one: it is kept iff none of them is
+    block = inb & (np.abs(pos[nb] - pos[:, None]) < dist[:, None]) & (rank[nb] < rank[:, None])
+    rows = np.flatnonzero(block.any(axis=1))
+    state = np.ones(n, dtype=np.int8)                  # 1 kept, 0 open, -1 dropped
+    state[rows] = 0
+    block, nb = block[rows], nb[rows]
+    while rows.size:
+        s = state[nb]
+        dropped = np.any(block & (s == 1), axis=1)
+        kept = ~dropped & ~np.any(block & (s == 0), axis=1)
+        state[rows[dropped]] = -1
+        state[rows[kept]] = 1
+        todo = ~(dropped | kept)
+        if todo.all():                                # cannot happen (ranks are strict)
+            break
+        rows, block, nb = rows[todo], block[todo], nb[todo]
+    return np.flatnonzero(state == 1)
+
+
+def _spaced_peaks(x: np.ndarray, track: _Track, height: float) -> np.ndarray:
     """Peaks of *x* above *height*, each at least 0.6 local beat periods (*track*, in
     samples) from any higher one: :func:`scipy.signal.find_peaks`' ``distance`` rule
     with a distance that follows the heart rate."""
-    dmin = max(1, int(0.6 * float(np.min(track))))
+    dmin = max(1, int(0.6 * track.min()))
     pk, prop = signal.find_peaks(x, height=height, distance=dmin)
-    if pk.size < 2 or np.ptp(track) < 1.0:
+    if pk.size < 2 or track.ptp() < 1.0:
         return pk
-    order = np.argsort(-prop["peak_heights"], kind="stable")
-    keep: list[int] = []
-    for i in order:
-        p = int(pk[i])
-        d = 0.6 * track[p]
-        j = bisect.bisect_left(keep, p)
-        if (j < len(keep) and keep[j] - p < d) or (j > 0 and p - keep[j - 1] < d):
-            continue
-        keep.insert(j, p)
-    return np.asarray(keep, dtype=int)
+    return pk[_select_spaced(pk.astype(float), prop["peak_heights"], 0.6 * track[pk])]
 
 
-def _fill_gaps(pk: np.ndarray, ncc: np.ndarray, track: np.ndarray) -> np.ndarray:
-    """Insert beats missed in gaps longer than 1.5 periods (rhythm-guided search).
+def _fill_gaps(beats: np.ndarray, pos: np.ndarray, height: np.ndarray,
+               track: _Track) -> np.ndarray:
+    """Beats missed in gaps longer than 1.5 periods (rhythm-guided search).
 
-    In each such gap the best template match 0.7–1.3 periods (the local period,
-    *track*, in samples) after the last beat is taken when its similarity reaches
+    *beats* are the beat positions found (sorted, in samples), *pos* and *height*
+    the candidate peaks (sorted) with their similarity, *track* the local period
+    in samples. In each gap longer than 1.5 periods the best candidate 0.7–1.3
+    periods after the last beat is taken when its similarity reaches
     ``NCC_MIN / 2``, and the search repeats from it (the "fix peaks" idea of beat
     correction, e.g. Lipponen & Tarvainen, 2019, applied with the template
-    similarity).
+    similarity). Returns the positions of the beats added.
     """
-    if pk.size < 2:
-        return pk
+    if beats.size < 2:
+        return np.zeros(0)
+    per_at = track[np.clip(np.rint(beats).astype(int), 0, track.size - 1)]
+    gaps = np.flatnonzero(np.diff(beats) > 1.5 * per_at[:-1])
+    if gaps.size == 0 or pos.size == 0:
+        return np.zeros(0)
+    per_c = track[np.clip(np.rint(pos).astype(int), 0, track.size - 1)]
     added = []
-    for a, b in zip(pk[:-1], pk[1:]):
-        last = a
-        period = float(track[a])
+    for g in gaps:
+        last, b = float(beats[g]), float(beats[g + 1])
+        period = float(per_at[g])
         while b - last > 1.5 * period:
-            lo, hi = int(last + 0.7 * period), int(min(last + 1.3 * period, b - 0.5 * period))
+            lo, hi = last + 0.7 * period, min(last + 1.3 * period, b - 0.5 * period)
             if hi <= lo:
                 break
-            j = lo + int(np.argmax(ncc[lo:hi]))
-            if ncc[j] < 0.5 * NCC_MIN:
-                last = int(last + period)
+            i0, i1 = np.searchsorted(pos, (lo, hi))
+            j = i0 + int(np.argmax(height[i0:i1])) if i1 > i0 else -1
+            if j < 0 or height[j] < 0.5 * NCC_MIN:
+                last += period
                 continue
-            added.append(j)
-            last = j
-            period = float(track[j])
-    return np.sort(np.r_[pk, np.asarray(added, dtype=int)]) if added else pk
+            added.append(float(pos[j]))
+            last = float(pos[j])
+            period = float(per_c[j])
+    return np.asarray(added)
+
+
+def _refine(c: np.ndarray, pk: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-sample positions (in samples of *c*) and heights of the maxima of *c* at *pk*.
+
+    After the anti-alias filter and the band-pass, *c* holds little near its
+    Nyquist frequency, so its values between samples follow from Whittaker–Shannon
+    interpolation (a Kaiser-windowed sinc over ±:data:`_SINC_HALF` samples). It is
+    evaluated on a grid at least as fine as the full rate (step ``1/max(q, 4)``)
+    within ±1 sample of each peak, and the best point is refined by a parabola
+    through it and its neighbours.
+    """
+    if pk.size == 0:
+        return pk.astype(float), np.zeros(0)
+    sub = max(q, 4)
+    u = np.arange(-sub, sub + 1) / sub
+    m = np.arange(-_SINC_HALF, _SINC_HALF + 1)
+    t = u[:, None] - m[None, :]
+    kern = np.sinc(t) * np.i0(_SINC_BETA * np.sqrt(np.clip(
+        1.0 - (t / (_SINC_HALF + 1)) ** 2, 0.0, None)))
+    kern /= kern.sum(axis=1, keepdims=True)
+    fine = c[np.clip(pk[:, None] + m[None, :], 0, c.size - 1)] @ kern.T   # (P, 2·sub + 1)
+    j = np.clip(np.argmax(fine, axis=1), 1, u.size - 2)
+    r = np.arange(pk.size)
+    y0, y1, y2 = fine[r, j - 1], fine[r, j], fine[r, j + 1]
+    den = y0 - 2.0 * y1 + y2
+    delta = np.clip(np.where(den < 0, 0.5 * (y0 - y2) / np.where(den < 0, den, -1.0), 0.0),
+                    -0.5, 0.5)
+    return pk + u[j] + delta * (u[1] - u[0]), y1 - 0.25 * (y0 - y2) * delta
 
 
 def beat_template(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
@@ -284,13 +485,32 @@ def beat_template(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
     return np.median(segs, axis=1), pre
 
 
+def _xcorr3(x: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
+    """``sum_i correlate(x[i], tmpl[i], "valid")`` by FFT overlap-save.
+
+    Blocks of :data:`_XC_NFFT` samples; the axes are summed in the frequency domain,
+    so one inverse transform serves all three.
+    """
+    n, L = x.shape[1], tmpl.shape[1]
+    m = n - L + 1
+    nfft = max(_XC_NFFT, int(fft.next_fast_len(4 * L, real=True)))
+    step = nfft - L + 1
+    nb = -(-m // step)
+    pad = np.zeros((x.shape[0], (nb - 1) * step + nfft))
+    pad[:, :n] = x
+    blocks = np.lib.stride_tricks.sliding_window_view(pad, nfft, axis=1)[:, ::step]
+    spec = np.einsum("ijk,ik->jk", fft.rfft(blocks, axis=-1),
+                     fft.rfft(tmpl[:, ::-1], nfft, axis=-1))
+    return fft.irfft(spec, nfft, axis=-1)[:, L - 1:].reshape(-1)[:m]
+
+
 def _ncc(bp: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
     """Normalised cross-correlation (cosine similarity) of the 3-axis signal with *tmpl*.
 
     Entry i compares ``bp[:, i:i + L]`` with the template (``L = tmpl.shape[1]``).
     """
     L = tmpl.shape[1]
-    num = sum(signal.fftconvolve(bp[i], tmpl[i, ::-1], mode="valid") for i in range(3))
+    num = _xcorr3(bp, tmpl)
     c = np.r_[0.0, np.cumsum(np.einsum("ij,ij->j", bp, bp))]
     en = c[L:] - c[:-L]
     return num / np.maximum(np.sqrt(np.maximum(en, 0.0)) * np.linalg.norm(tmpl), 1e-300)
@@ -332,19 +552,19 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
         why = ("sampling too slow for the pulse (needs ≥ 12 Hz)" if fs < 12.0 else
                "recording shorter than 10 s or without acceleration: heart rate not measured")
         return Finding("pulse", False, 0.0, 0.0, empty, warnings=(why,))
-    x = notch_lines(acc, fs, lines_hz) if lines_hz else acc
+    lines = tuple(float(f) for f in lines_hz if f and f > 0)
     usable = ~prepared.voluntary
     exclude = tuple(k * 60.0 / music_bpm for k in MUSIC_MULTIPLES) if music_bpm else ()
     best = None
     for band in BANDS_HZ:
         if band[0] >= 0.45 * fs:
             continue
-        cand = _rhythm(x, fs, band, usable, exclude)
+        cand = _rhythm(acc, fs, band, usable, exclude, lines)
         if best is None or (cand[5], cand[6]) > (best[5], best[6]):
             best = cand
         if best[5] >= 0.8:
             break
-    bp, env, starts, period, sqi, frac, _, good = best
+    bp, env, starts, period, sqi, frac, _, good, q = best
     n_usable = starts.size
     if n_usable == 0 or frac < (VEHICLE_MIN_FRACTION if vehicle else MIN_FRACTION):
         conf = float(np.clip(1.0 - frac, 0.0, 1.0)) if n_usable else 0.0
@@ -352,33 +572,76 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
                                                     if sqi.size else 0.0},
                        warnings=("heart rate could not be measured: no steady beat-to-beat "
                                  "rhythm was found",))
+    # from here on everything runs at the band's working rate fs / q
+    fs_d = fs / q
+    n = env.size
     t_med = float(np.median(period[good]))
-    w = int(round(_WIN_S * fs))
-    cover = np.zeros(env.size, dtype=bool)
-    for s in starts[good]:
-        cover[s:s + w] = True
-    cover &= usable
-    track = _period_track(starts, period, good, env.size, fs) * fs      # samples per beat
-    pk0 = _spaced_peaks(np.where(cover, env, 0.0), track, np.median(env[cover]))
-    tmpl, pre = beat_template(bp, fs, pk0, t_med)
-    pk = np.zeros(0, dtype=int)
-    if np.any(tmpl) and tmpl.shape[1] < bp.shape[1]:
+    w = int(round(_WIN_S * fs_d))
+    starts = np.rint(starts / q).astype(int)                          # working-rate samples
+    edge = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(edge, starts[good], 1)
+    np.add.at(edge, np.minimum(starts[good] + w, n), -1)
+    cover = (np.cumsum(edge[:-1]) > 0) & usable[::q][:n]
+    track = _period_track(starts, period, good, n, fs_d)              # samples per beat
+    # the template needs TEMPLATE_BEATS beats: envelope peaks in evenly spread accepted
+    # windows holding about twice as many are plenty
+    sel = np.flatnonzero(good)
+    need = int(np.ceil(2 * TEMPLATE_BEATS * t_med / _WIN_S))
+    if sel.size > 2 * need:
+        sub = starts[sel[np.linspace(0, sel.size - 1, need).astype(int)]]
+        edge = np.zeros(n + 1, dtype=np.int32)
+        np.add.at(edge, sub, 1)
+        np.add.at(edge, np.minimum(sub + w, n), -1)
+        some = (np.cumsum(edge[:-1]) > 0) & cover
+    else:
+        some = cover
+    pk0 = _spaced_peaks(np.where(some, env, 0.0), track, np.median(env[some]))
+    tmpl, pre = beat_template(bp, fs_d, pk0, t_med)
+    pos = np.zeros(0)
+    if np.any(tmpl) and tmpl.shape[1] < n:
         ncc = _ncc(bp, tmpl)
         ncc = np.where(cover[pre:pre + ncc.size], ncc, 0.0)
-        pk = _spaced_peaks(ncc, track[pre:pre + ncc.size], NCC_MIN)
-        pk = _fill_gaps(pk, ncc, track[pre:pre + ncc.size]) + pre
-    ibi = np.diff(pk) / fs
-    loc = track[(pk[:-1] + pk[1:]) // 2] / fs if pk.size > 1 else np.zeros(0)
+        trk = track.shifted(pre, ncc.size)
+        # candidate peaks are located and measured between the samples (band-limited
+        # interpolation) before the beats are chosen: on the coarse grid a beat's main lobe
+        # may look lower than a side lobe. (A 10-Hz lobe sampled at 45 Hz half a sample off
+        # its top reads cos(π·10/45) = 0.77 of its height: grid peaks above half a
+        # threshold are plenty.)
+        grid = signal.find_peaks(ncc, height=0.25 * NCC_MIN)[0]
+        strong = grid[ncc[grid] >= 0.5 * NCC_MIN]
+        cpos, chgt = _refine(ncc, strong, q)
+        ok_c = chgt >= NCC_MIN
+        cpos, chgt = cpos[ok_c], chgt[ok_c]
+        order = np.argsort(cpos, kind="stable")
+        cpos, chgt = cpos[order], chgt[order]
+        per = trk[np.clip(np.rint(cpos).astype(int), 0, trk.size - 1)]
+        pos = cpos[_select_spaced(cpos, chgt, 0.6 * per)]
+        # gaps: every candidate inside them (also the weaker ones) is measured
+        if pos.size > 1:
+            wide = np.flatnonzero(np.diff(pos) > 1.5 * per[np.searchsorted(cpos, pos[:-1])])
+            if wide.size:
+                inside = np.zeros(ncc.size + 1, dtype=np.int32)
+                np.add.at(inside, np.ceil(pos[wide]).astype(int), 1)
+                np.add.at(inside, np.ceil(pos[wide + 1]).astype(int), -1)
+                gc = grid[np.cumsum(inside)[grid] > 0]
+                gpos, ghgt = _refine(ncc, gc, q)
+                order = np.argsort(gpos, kind="stable")
+                pos = np.sort(np.r_[pos, _fill_gaps(pos, gpos[order], ghgt[order], trk)])
+    t_beat = pos + pre                                   # in samples at fs_d
+    pk = np.clip(np.rint(t_beat).astype(int), 0, n - 1)
+    ibi = np.diff(t_beat) / fs_d
+    loc = track[(pk[:-1] + pk[1:]) // 2] / fs_d if pk.size > 1 else np.zeros(0)
     ok = (ibi > 0.7 * loc) & (ibi < 1.4 * loc)
     hr = 60.0 / float(ibi[ok].mean()) if ok.sum() >= 5 else 60.0 / t_med
-    tmpl, _ = beat_template(bp, fs, pk, t_med)
-    energy = float(pk.size * np.sum(tmpl ** 2))
+    tmpl, _ = beat_template(bp, fs_d, pk, t_med)
+    # energy in full-rate samples: a band-limited signal's sum of squares scales with q
+    energy = float(pk.size * np.sum(tmpl ** 2) * q)
     med_sqi = float(np.median(sqi[good]))
     conf = float(np.clip(frac * min(1.0, med_sqi / 0.6), 0.0, 1.0))
-    beats = prepared.t0 + pk / fs
+    beats = prepared.t0 + t_beat / fs_d
     events = Annotations(beats, 0.0, ["beat"], ["pulse"] * beats.size, ["detector:pulse"],
                          np.full(beats.size, hr))
-    summary = {"heart_rate_bpm": round(hr, 2), "beats_s": [round(float(b), 3) for b in beats],
+    summary = {"heart_rate_bpm": round(hr, 2), "beats_s": np.round(beats, 3).tolist(),
                "sqi": round(med_sqi, 3), "hr_windows": [int(good.sum()), int(n_usable)]}
     return Finding("pulse", True, conf, energy, summary, events=events)
 

@@ -6,19 +6,26 @@ Acceleration method
 -------------------
 1. Band-pass 3–30 Hz (single motor-unit mechanomyogram band, physiology.md §1.4);
    notch vibration lines passed in ``lines_hz``.
-2. Remove the heartbeat: subtract, at every beat found by the pulse detector, the
-   median beat waveform scaled by least squares (beat-synchronous template
-   subtraction, as used to remove the ECG from EMG; Mak et al., 2010), with a
-   local template, a sub-sample time shift, a robust fit and an optimal basis
-   set of the beat-to-beat variation (see :func:`_remove_beats`). Transients
-   still locked to the cardiac phase (see :func:`_beat_locked`) are dropped, and
-   with music those recurring at its beat interval (:func:`_music_locked`).
+   The record's ends are held at their level for the filter (:func:`_bandpass_held`).
+2. Remove the heartbeat: subtract, at every beat, the local median beat waveform
+   scaled by least squares (beat-synchronous template subtraction, as used to
+   remove the ECG from EMG; Mak et al., 2010), each beat aligned to it, with a
+   sub-sample time shift and a robust fit; beats the pulse detector missed (gaps,
+   record edges) are predicted from the rhythm and kept where the template fits
+   (see :func:`_subtract_beats`). With music, its kick drums are found at their
+   period and removed the same way (:func:`_remove_music`). Transients still
+   locked to the cardiac (or music) phase (see :func:`_beat_locked`) are dropped,
+   and with music those recurring at its beat interval (:func:`_music_locked`).
 3. Energy of the analytic signal summed over the three axes, averaged over 50 ms.
 4. Constant-false-alarm-rate threshold (Finn & Johnson, 1968): the local noise
    level is the median energy in 10-s windows; Gaussian noise makes the averaged
    energy a scaled chi-square variable with 2·B·T degrees of freedom per axis
    (bandwidth B, window T), so the threshold is the level times
    ``chi2.isf(p) / chi2.median`` for a false-alarm probability ``p`` per window.
+   Inside the beat windows the level is the greater of that and the level at the
+   same cardiac phase of the neighbouring beats (greatest-of / ordered-statistic
+   CFAR, Hansen, 1973; Rohling, 1983: :func:`_cardiac_level`), so that residue
+   of the beats raises the threshold only where it recurs.
 5. Transients are threshold-crossing energy peaks with at least half their
    height as prominence, 60 ms apart, dated at their onset (:func:`_onsets`); voluntary movement is excluded, from
    0.5 s before to :data:`AFTER_GUARD_S` after (after-movement settles then).
@@ -45,6 +52,15 @@ References
 Finn HM, Johnson RS (1968). Adaptive detection mode with threshold control as a
 function of spatially sampled clutter-level estimates. RCA Review 29:414–464.
 Cox DR, Lewis PAW (1966). The Statistical Analysis of Series of Events. Methuen.
+Hansen VG (1973). Constant false alarm rate processing in search radars. In: Radar —
+Present and Future, IEE Conf. Publ. 105:325–332 (greatest-of CFAR).
+Rohling H (1983). Radar CFAR thresholding in clutter and multiple target situations. IEEE
+Trans Aerosp Electron Syst 19:608–621 (ordered-statistic CFAR).
+Leahy DA, Darbro W, Elsner RF, et al. (1983). On searches for pulsed emission with
+application to four globular cluster X-ray sources. Astrophys J 266:160–170 (epoch folding).
+Allen PJ, Polizzi G, Krakow K, Fish DR, Lemieux L (1998). Identification of EEG events in
+the MR scanner: the problem of pulse artifact and a method for its subtraction.
+NeuroImage 8:229–239 (beat-epoch alignment and averaging).
 Beaton AE, Tukey JW (1974). The fitting of power series, meaning polynomials, illustrated
 on band-spectroscopic data. Technometrics 16:147–185 (the biweight).
 Weissler AM, Harris WS, Schoenfeld CD (1968). Systolic time intervals in heart failure in
@@ -71,7 +87,6 @@ from ..recording import Annotations
 from ._base import Finding, Prepared
 from .preprocess import MIN_FS_TWITCH_HZ, bandpass, notch_lines, robust_sigma
 from . import pulse
-from .pulse import TEMPLATE_BEATS
 
 __all__ = ["MUSIC_TOL", "MUSIC_MAX_BEATS", "detect", "find_transients", "transients_without_beats", "group_transients",
            "emg_discharges", "pattern", "Transients", "P_FALSE_ALARM", "P_BEAT_LOCKED",
@@ -110,12 +125,32 @@ _SHIFT_MAX = 0.5
 #: fit, so that a twitch coinciding with a beat is left in the residual instead of being
 #: fitted away.
 _TUKEY_C = 3.0
-_IRLS_ITER = 4
-#: Principal components of the beat residuals fitted per beat (optimal basis set).
-_OBS_PCS = 3
-#: Tukey cut-off (× the median residual norm) of the basis-set fit: looser than the template
-#: fit's, since the residue it fits is larger than the noise.
-_OBS_C = 6.0
+_IRLS_ITER = 2
+#: Most beats predicted in a gap of the beats found, or beyond the first / last one.
+_FILL_MAX_BEATS = 30
+#: A beat predicted at the record's edge must have this many samples of its window inside.
+_EDGE_MIN_IN = 3
+#: Largest alignment lag of a beat from the pulse detector / of a predicted beat, as a
+#: fraction of the short beat interval.
+_ALIGN_DETECTED = 0.3
+_ALIGN_INSERTED = 0.15
+#: A predicted beat is kept when the local template fits it with at least this amplitude.
+_INSERT_MIN_AMP = 0.5
+#: Beats whose template fit (normalised cross-correlation) within ±1 sample is below this
+#: fraction of the median are searched over the whole alignment range.
+_REALIGN_RHO = 0.8
+#: A beat with an outlying epoch more than this fraction of the local period off the
+#: midpoint of its neighbours is moved there (the pulse detector took a twitch for it).
+_OFF_RHYTHM = 0.15
+#: Epochs with more than this many times the median epoch energy are not realigned.
+_ALIGN_ENERGY_MAX = 2.5
+#: Length (s) of the held level added at each end of the record before band-passing.
+_HOLD_S = 0.5
+#: Quantile of the energy at one phase over the neighbouring beats that sets the level
+#: there (ordered-statistic CFAR; Rohling, 1983, recommends about 3/4).
+_OS_Q = 0.75
+#: Autocorrelation of the transient energy that shows the music's beat.
+_MUSIC_AC_MIN = 0.1
 _EMG_P = 1e-7
 _DOUBLET_S = 0.020
 _EMG_GROUP_GAP_S = 0.2
@@ -146,143 +181,515 @@ class Transients:
     observed_s: float
 
 
-def _remove_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray) -> np.ndarray:
+@dataclasses.dataclass(frozen=True)
+class _BeatGrid:
+    """The beats as subtracted: aligned instants (samples) and the window around them.
+
+    ``pos`` (sorted) may lie slightly outside the record: windows at its edges are
+    partial.
+    """
+
+    pos: np.ndarray
+    pre: int
+    post: int
+
+
+def _dot_axes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ over the first (axis) dimension of a·b: three fused multiply-adds, faster than
+    ``einsum`` for the few axes of an accelerometer."""
+    out = a[0] * b[0]
+    for i in range(1, a.shape[0]):
+        out += a[i] * b[i]
+    return out
+
+
+def _remove_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
+                  usable: np.ndarray | None = None) -> np.ndarray:
+    """*bp* with the heartbeats at *beats_idx* (samples) subtracted (see :func:`_subtract_beats`)."""
+    return _subtract_beats(bp, fs, beats_idx, usable)[0]
+
+
+def _subtract_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
+                    usable: np.ndarray | None = None) -> tuple[np.ndarray, _BeatGrid | None]:
     """Beat-synchronous least-squares template subtraction (Mak et al., 2010).
 
-    Five refinements make it hold at high and changing heart rates:
+    Refinements that make it hold at high and changing heart rates and where the
+    beat list is incomplete:
 
     * the window around each beat (0.3 before to 0.6 after) is scaled to the
       short beat intervals (10th percentile), so that neighbouring beats do not
       overlap even while the rate falls after exercise;
-    * the template is local: the median waveform of the beats in the block of
-      :data:`_BLOCK_BEATS` around each beat (the waveform's timing changes with
-      the heart rate: the pre-ejection period and systole shorten as it rises,
-      Weissler et al., 1968);
+    * every beat is aligned to the local template by the lag of the best
+      normalised cross-correlation, within ±:data:`_ALIGN_DETECTED` of the short
+      beat interval: beat instants found in the 1–10 Hz BCG band jitter by tens
+      of ms against the 3–30 Hz waveform subtracted here (the epoch alignment
+      step of template and optimal-basis-set BCG removal; Allen et al., 1998;
+      Niazy et al., 2005);
+    * the beat train is completed (:func:`_beat_grid`): beats the pulse
+      detector missed (a gap of k local periods holds k − 1 beats) and beats
+      beyond the first and last ones (partial windows at the record's edges are
+      fitted on the samples inside) are predicted from the local period, aligned
+      within ±:data:`_ALIGN_INSERTED`, and kept only where the local template
+      fits there with at least :data:`_INSERT_MIN_AMP` of the neighbours'
+      amplitude;
+    * the template is local: the median waveform of each block of
+      :data:`_BLOCK_BEATS` beats, averaged over the block and its two neighbours
+      (the waveform's timing changes with the heart rate: the pre-ejection period
+      and systole shorten as it rises, Weissler et al., 1968);
     * each beat is fitted with the template *and its time derivative* (the
       first-order Taylor expansion of a small time shift, T(t − δ) ≈ T − δ·T′),
-      so that beat instants known only to the nearest sample (±0.5/fs, a 30 %
-      residue for a 10 Hz wave at 100 Hz) are aligned to a fraction of a sample;
+      so that beat instants known only to the nearest sample are aligned to a
+      fraction of a sample;
     * the fit is robust: it starts from the median amplitude of the neighbouring
       beats and reweights the samples with Tukey's biweight (iteratively
       reweighted least squares; Beaton & Tukey, 1974), so that a twitch
       coinciding with a beat stays in the residual instead of inflating the
-      beat's amplitude;
-    * what the beats still share after that (their waves moving against each
-      other with breathing) is removed with an optimal basis set
-      (:func:`_obs_residual`).
+      beat's amplitude.
+
+    What still differs from beat to beat is handled by the threshold instead
+    (:func:`_cardiac_level`). (An optimal basis set of the beat residuals, Niazy
+    et al., 2005, was fitted here before; with the epoch alignment it removed no
+    more residue in the evaluation and cost a third of the time.)
+
+    Everything is vectorised over the beats (one gather of the beat epochs, one
+    median per block of beats, one weighted ``bincount`` per axis to subtract).
+
+    *usable* (bool per sample, default all) marks the time away from voluntary
+    movement: no beat is predicted where its window touches movement, and beats
+    there do not enter the templates.
+
+    Returns the cleaned signal and the beat grid used (None when there are too
+    few beats to build a template).
     """
-    if beats_idx.size < 10:
-        return bp
-    ibi = float(np.percentile(np.diff(beats_idx), 10))
-    pre, post = int(round(0.3 * ibi)), int(round(0.6 * ibi))
+    b = np.unique(np.asarray(beats_idx, dtype=np.int64))
     n = bp.shape[1]
-    b = beats_idx[(beats_idx - pre >= 0) & (beats_idx + post < n)]
-    if b.size < 10 or pre + post < 3:
-        return bp
-    idx = b[:, None] + np.arange(-pre, post)[None, :]
-    segs = bp[:, idx]                                          # (3, nb, L)
-    nb = b.size
-    nblk = -(-nb // _BLOCK_BEATS)
-    if nblk <= 3:
-        some = np.linspace(0, nb - 1, min(nb, TEMPLATE_BEATS)).astype(int)
-        tmpl = np.broadcast_to(np.median(segs[:, some], axis=1)[:, None, :], segs.shape)
-    else:
-        blocks = np.empty((nblk, 3, segs.shape[2]))
-        for k in range(nblk):
-            lo, hi = max(0, (k - 1) * _BLOCK_BEATS), min(nb, (k + 2) * _BLOCK_BEATS)
-            blocks[k] = np.median(segs[:, lo:hi], axis=1)
-        tmpl = np.moveaxis(blocks[np.arange(nb) // _BLOCK_BEATS], 0, 1)    # (3, nb, L)
+    if b.size < 10:
+        return bp, None
+    ibi = float(np.percentile(np.diff(b), 10))
+    pre, post = int(round(0.3 * ibi)), int(round(0.6 * ibi))
+    L = pre + post
+    if L < 3:
+        return bp, None
+    s_det = max(0, int(round(_ALIGN_DETECTED * ibi)))
+    s_ins = max(0, int(round(_ALIGN_INSERTED * ibi)))
+    m = L + s_ins + 1                                 # zero margin: edge windows stay in range
+    pad = np.zeros((bp.shape[0], n + 2 * m), dtype=np.float32)
+    pad[:, m:m + n] = bp
+    # quiet[i]: sample i of pad is inside the record and away from voluntary movement
+    quiet = np.zeros(n + 2 * m, dtype=bool)
+    quiet[m:m + n] = True if usable is None else usable
+    got = _beat_grid(pad, quiet, m, n, b, pre, L, s_det, s_ins, 0.5 * ibi)
+    if got is None:
+        return bp, None
+    start, tmpl = got
+    ar = np.arange(L)
+    idx = start[:, None] + ar
+    valid = (idx >= m) & (idx < m + n)
+    segs = pad[:, idx]                                           # (3, nb, L)
+    nb = start.size
     der = np.gradient(tmpl, axis=-1)
+    partial = not valid.all()
+    if partial:                    # windows cut by the record's edges: fit the part inside
+        vf = valid.astype(np.float32)
+        tmpl, der = tmpl * vf, der * vf
     # robust start: each beat's amplitude from its neighbours (the beat's strength follows
     # breathing smoothly), then Tukey-biweight IRLS from there
-    amp = np.einsum("ijk,ijk->j", segs, tmpl) / np.maximum(
-        np.einsum("ijk,ijk->j", tmpl, tmpl), 1e-300)
+    prod = np.stack([_dot_axes(p, q) for p, q in
+                     ((tmpl, tmpl), (tmpl, der), (der, der), (segs, tmpl), (segs, der))])
+    amp = prod[3].sum(axis=1, dtype=float) / np.maximum(prod[0].sum(axis=1, dtype=float), 1e-30)
     amp = median_filter(np.clip(amp, 0.3, 2.0), size=min(7, 2 * (nb // 2) + 1), mode="nearest")
     shift = np.zeros(nb)
-    prod = tuple(np.einsum("ijk,ijk->jk", p, q) for p, q in
-                 ((tmpl, tmpl), (tmpl, der), (der, der), (segs, tmpl), (segs, der)))
     sig = None
     for _ in range(_IRLS_ITER):
-        res = segs - amp[None, :, None] * (tmpl - shift[None, :, None] * der)
-        r = np.sqrt(np.einsum("ijk,ijk->jk", res, res))           # (nb, L) residual norm
+        a32, s32 = amp.astype(np.float32)[None, :, None], shift.astype(np.float32)[None, :, None]
+        res = segs - a32 * (tmpl - s32 * der)
+        r2 = _dot_axes(res, res)                      # (nb, L) squared norm
         if sig is None:
-            sig = max(float(np.median(r)), 1e-300)
-        u = r / (_TUKEY_C * sig)
-        w = np.where(u < 1.0, (1.0 - u ** 2) ** 2, 0.0)
+            sig = max(float(np.sqrt(np.median(r2[valid] if partial else r2))), 1e-30)
+        # Tukey's biweight (1 − u²)² for u < 1, else 0
+        w = np.maximum(1.0 - r2 / np.float32((_TUKEY_C * sig) ** 2), 0.0) ** 2
         amp, shift = _fit_beats(prod, w, (amp, shift))
-    model = amp[None, :, None] * (tmpl - shift[None, :, None] * der)
-    res = segs - model
-    u = np.sqrt(np.einsum("ijk,ijk->jk", res, res)) / (_OBS_C * sig)
-    model = model + _obs_residual(res, np.where(u < 1.0, (1.0 - u ** 2) ** 2, 0.0))
-    out = bp.copy()
-    # overlapping beats (fast rates) are subtracted in sequence, which is exact for sums
-    for j in range(2):
-        sel = slice(j, None, 2)
-        out[:, idx[sel]] -= model[:, sel]
+    model = amp.astype(np.float32)[None, :, None] * (tmpl - shift.astype(np.float32)[None, :, None] * der)
+    # subtract (overlapping windows at fast rates add up, which is exact for sums)
+    flat = idx.ravel()
+    out = np.empty_like(bp)
+    for a in range(bp.shape[0]):
+        out[a] = bp[a] - np.bincount(flat, weights=model[a].ravel(),
+                                     minlength=n + 2 * m)[m:m + n]
+    return out, _BeatGrid(np.sort(start - m + pre), pre, post)
+
+
+def _window_quiet(quiet: np.ndarray, start: np.ndarray, L: int) -> np.ndarray:
+    """Whether each window [start, start + L) of *quiet* is all True."""
+    c = np.r_[0, np.cumsum(~quiet)]
+    return c[start + L] - c[start] == 0
+
+
+def _beat_grid(pad: np.ndarray, quiet: np.ndarray, m: int, n: int, b: np.ndarray, pre: int,
+               L: int, s_det: int, s_ins: int,
+               min_gap: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Window starts (indices into *pad*, the record with *m* zeros each side) of the
+    beats to subtract, sorted, and their local templates (c, nb, L): the beats found,
+    aligned, and the beats they miss.
+
+    1. The beats found are aligned to the local template of their neighbours
+       (:func:`_best_lags`): one sample at a time while the best lag keeps
+       moving, and over all of ±*s_det* samples where the fit stays below
+       :data:`_REALIGN_RHO` times the median fit (beats the pulse detector
+       misplaced), except those whose epoch holds
+       more than :data:`_ALIGN_ENERGY_MAX` times the median epoch energy (a
+       twitch on the beat, which the cross-correlation would follow); such a beat
+       lying more than :data:`_OFF_RHYTHM` of the local period off the midpoint of
+       its neighbours is moved there (the pulse detector took the twitch for the
+       beat). Of two beats aligned closer than *min_gap* (a spurious extra beat)
+       the better fit stays.
+    2. Gaps: with the local period the running median of 9 beat intervals (each
+       divided by the number of periods it spans), an
+       interval of k ≥ 2 periods (up to :data:`_FILL_MAX_BEATS`) receives k − 1
+       evenly spaced beats, each aligned within ±*s_ins*.
+    3. Edges: beats are tracked one period at a time beyond the first and the
+       last beat while their window reaches into the record (up to
+       :data:`_FILL_MAX_BEATS`, and until three in a row are not seen), each
+       aligned within ±*s_ins* and then the anchor of the next.
+
+    A predicted beat is kept where the template fits it with an amplitude
+    between :data:`_INSERT_MIN_AMP` and 2 (the beats found fit with ≈ 1) and its
+    window is *quiet* (inside the record, away from voluntary movement) where
+    the record goes: the heart does not stop, but where its beat is not seen
+    nothing is subtracted. In a gap, a predicted beat whose epoch is outlying in
+    energy (a twitch on it) is kept at its predicted instant, unaligned; at the
+    edges it is not kept. None when fewer than 3 beats found have quiet windows
+    (no template).
+    """
+    ar = np.arange(L)
+    start = b - pre + m
+    calm = _window_quiet(quiet, start, L)
+    loud = np.r_[0, np.cumsum(~quiet[m:m + n])]
+    tmpl = _local_templates(pad[:, start[:, None] + ar], calm)
+    if tmpl is None:
+        return None
+    # epochs holding much more energy than a beat (a twitch on the beat) are not realigned:
+    # the cross-correlation would follow the twitch
+    ce = np.r_[0.0, np.cumsum(np.einsum("ij,ij->j", pad, pad, dtype=float))]
+    e_ref = float(np.median((ce[start + L] - ce[start])[calm]))
+
+    def clean(st: np.ndarray) -> np.ndarray:
+        return ce[st + L] - ce[st] <= _ALIGN_ENERGY_MAX * e_ref
+
+    # every beat within ±1 sample, then on from there while the lag keeps moving
+    ok = clean(start)
+    lag, amp, rho = _best_lags(pad, start, tmpl, np.where(ok, 1, 0), m, m + n)
+    # hill-climb one sample at a time while the best lag keeps moving
+    moving = np.flatnonzero(ok & (np.abs(lag) == 1))
+    for _ in range(s_det - 1):
+        if not moving.size:
+            break
+        step, a, r = _best_lags(pad, start[moving] + lag[moving], tmpl[:, moving],
+                                np.ones(moving.size, dtype=np.int64), m, m + n)
+        lag[moving] += step
+        amp[moving], rho[moving] = a, r
+        moving = moving[(step != 0) & (np.abs(lag[moving]) < s_det)]
+    # the whole range where the fit stays poor (a beat far off, or on a side lobe)
+    far = np.flatnonzero(ok & (rho < _REALIGN_RHO * np.median(rho)))
+    if far.size and s_det > 1:
+        lag[far], amp[far], _ = _best_lags(pad, start[far], tmpl[:, far],
+                                           np.full(far.size, s_det), m, m + n)
+    start = start + lag
+    # a beat put on a twitch (an outlying epoch off the rhythm) goes back to the rhythm:
+    # midway between its neighbours
+    mid, half = start.copy(), np.full(start.size, np.inf)
+    mid[1:-1] = (start[:-2] + start[2:]) // 2
+    half[1:-1] = (start[2:] - start[:-2]) / 2
+    start = np.where(~clean(start) & (np.abs(start - mid) > _OFF_RHYTHM * half), mid, start)
+    keep = _not_doubled(start, amp, min_gap)
+    start, tmpl, amp = start[keep], tmpl[:, keep], amp[keep]
+    if start.size < 3:
+        return None
+    d = np.diff(start).astype(float)
+    k = min(9, 2 * ((d.size - 1) // 2) + 1)
+    # local period: running median of the intervals, each first divided by the number of
+    # periods it spans (a missed beat doubles an interval), mirrored at the ends
+    per = median_filter(d, size=k, mode="mirror")
+    per = median_filter(d / np.maximum(np.rint(d / per), 1.0), size=k, mode="mirror")
+    # 2. gaps
+    q = np.rint(d / np.maximum(per, 1.0)).astype(np.int64)
+    gi = np.flatnonzero((q >= 2) & (q <= _FILL_MAX_BEATS + 1))
+    reps = q[gi] - 1
+    j = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1
+    src = np.repeat(gi, reps)
+    gs = np.rint(start[src] + j * np.repeat(d[gi] / q[gi], reps)).astype(np.int64)
+    found, fit, source = [start], [amp], [np.arange(start.size)]
+    # templates of the aligned beats (sharper than those of the beats as given)
+    t2 = _local_templates(pad[:, start[:, None] + ar], _window_quiet(quiet, start, L))
+    tmpl = tmpl if t2 is None else np.ascontiguousarray(t2)
+    if gs.size:
+        c = clean(gs)
+        lag, a, _ = _best_lags(pad, gs, tmpl[:, src], np.where(c, s_ins, 0), m, m + n)
+        # an epoch with a twitch in it keeps the predicted instant (a gap between two beats
+        # found predicts it well): the robust fit then leaves the twitch alone
+        ok = np.where(c, _plausible(a, loud, gs + lag, L, m, n),
+                      _plausible(np.ones(gs.size), loud, gs, L, m, n))
+        found.append((gs + lag)[ok])
+        fit.append(np.where(c, a, 0.5 * _INSERT_MIN_AMP)[ok])
+        source.append(src[ok])
+    # 3. edges, one beat per step
+    for step, anchor, i in ((-per[0], start[0], 0), (per[-1], start[-1], start.size - 1)):
+        missed = 0
+        for _ in range(_FILL_MAX_BEATS):
+            nxt = int(round(anchor + step))
+            if not m - L + _EDGE_MIN_IN < nxt < m + n - _EDGE_MIN_IN or missed >= 3:
+                break
+            lag, a, _ = _best_lags(pad, np.array([nxt]), tmpl[:, i:i + 1], np.array([s_ins]),
+                                   m, m + n)
+            if _plausible(a, loud, nxt + lag, L, m, n)[0] and clean(np.array([nxt]))[0]:
+                nxt += int(lag[0])
+                found.append(np.array([nxt]))
+                fit.append(a)
+                source.append(np.array([i]))
+                missed = 0
+            else:
+                missed += 1
+            anchor = nxt
+    start, amp, source = np.concatenate(found), np.concatenate(fit), np.concatenate(source)
+    keep = _not_doubled(start, amp, min_gap)
+    start, source = start[keep], source[keep]
+    order = np.argsort(start, kind="stable")
+    return start[order], tmpl[:, source[order]]
+
+
+def _plausible(amp: np.ndarray, loud: np.ndarray, start: np.ndarray, L: int, m: int,
+               n: int) -> np.ndarray:
+    """Predicted beats to keep: amplitude in [:data:`_INSERT_MIN_AMP`, 2] and the part of
+    the window inside the record away from voluntary movement (*loud*: cumulative count
+    of the record's samples in movement, with a leading 0)."""
+    lo, hi = np.clip(start, m, m + n), np.clip(start + L, m, m + n)
+    return (amp >= _INSERT_MIN_AMP) & (amp <= 2.0) & (loud[hi - m] - loud[lo - m] == 0)
+
+
+def _local_templates(segs: np.ndarray, use: np.ndarray,
+                     q: float = 0.5) -> np.ndarray | None:
+    """Local beat template of every beat (column of *segs*, shape (c, nb, L)).
+
+    Only the beats marked *use* enter: the median (or the quantile *q*) of each
+    block of :data:`_BLOCK_BEATS` of them (robust to the odd twitch), averaged
+    over the block and its two neighbours; every beat gets the template of the
+    block its position falls in. None when fewer than 3 beats are usable.
+    """
+    c, nb, L = segs.shape
+    ui = np.flatnonzero(use)
+    nu = ui.size
+    if nu < 3:
+        return None
+    nblk = -(-nu // _BLOCK_BEATS)
+    if nblk <= 3:
+        med = np.quantile(segs[:, ui], q, axis=1)[:, None, :]        # (c, 1, L)
+        return np.broadcast_to(med, segs.shape)
+    # pad the last block with the beats just before it, so every block holds _BLOCK_BEATS
+    src = np.minimum(np.arange(nblk * _BLOCK_BEATS), nu - 1)
+    src[(nblk - 1) * _BLOCK_BEATS:] = np.arange(nu - _BLOCK_BEATS, nu)
+    g = np.moveaxis(segs[:, ui[src]], 1, -1).reshape(c, L, nblk, _BLOCK_BEATS)
+    # order statistics by sorting: numpy's vectorised sort of short rows is several times
+    # faster than its median/partition
+    g = np.sort(g, axis=-1)
+    r = q * (_BLOCK_BEATS - 1)
+    i0 = int(np.floor(r))
+    bm = g[..., i0] if i0 + 1 >= _BLOCK_BEATS else (
+        g[..., i0] * (i0 + 1 - r) + g[..., i0 + 1] * (r - i0))     # (c, L, nblk)
+    cs = np.concatenate([np.zeros((c, L, 1), bm.dtype), np.cumsum(bm, axis=-1)], axis=-1)
+    lo = np.maximum(np.arange(nblk) - 1, 0)
+    hi = np.minimum(np.arange(nblk) + 2, nblk)
+    sm = (cs[..., hi] - cs[..., lo]) / (hi - lo)                      # 3-block mean
+    blk = np.minimum(np.searchsorted(ui, np.arange(nb)) // _BLOCK_BEATS, nblk - 1)
+    return np.moveaxis(sm[..., blk], -1, 1)                           # (c, nb, L)
+
+
+def _best_lags(pad: np.ndarray, start: np.ndarray, tmpl: np.ndarray, smax: np.ndarray,
+               lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lag (samples, |lag| ≤ *smax* per beat) at which the template fits each beat epoch
+    best, the least-squares amplitude and the normalised cross-correlation there.
+
+    The lag maximising the normalised cross-correlation ⟨x, T⟩ / (‖x‖·‖T‖) over
+    the samples inside the record (indices [lo, hi) of *pad*) is taken, i.e. the
+    largest fraction of the epoch's energy explained by the template: unlike the
+    raw cross-correlation, it does not favour lags that bring more of the
+    template inside a window cut by the record's edge, nor lags whose window
+    takes in a twitch next to the beat.
+    """
+    L = tmpl.shape[-1]
+    s = int(smax.max())
+    pos = (start - s)[:, None] + np.arange(L + 2 * s)
+    ext = pad[:, pos]                                                 # (c, nb, L + 2s)
+    if s <= 2:                                                       # a few lags: a short loop
+        xc = np.empty((start.size, 2 * s + 1), dtype=np.float64)
+        for i in range(2 * s + 1):
+            xc[:, i] = _dot_axes(ext[:, :, i:i + L], tmpl).sum(axis=1)
+    else:
+        win = np.lib.stride_tricks.sliding_window_view(ext, L, axis=2)   # (c, nb, 2s + 1, L)
+        xc = np.einsum("ijsk,ijk->js", win, tmpl)
+    q = _dot_axes(tmpl, tmpl)                          # (nb, L)
+    tt = np.broadcast_to(q.sum(axis=1)[:, None], xc.shape).copy()
+    cut = np.flatnonzero((pos[:, 0] < lo) | (pos[:, -1] >= hi))
+    if cut.size:
+        inside = ((pos[cut] >= lo) & (pos[cut] < hi)).astype(q.dtype)
+        tt[cut] = np.einsum("jsk,jk->js", np.lib.stride_tricks.sliding_window_view(
+            inside, L, axis=1), q[cut])
+    tt = np.maximum(tt, 1e-30)
+    e2 = _dot_axes(ext, ext)                           # (nb, L + 2s)
+    c2 = np.concatenate([np.zeros((e2.shape[0], 1), e2.dtype), np.cumsum(e2, axis=1)], axis=1)
+    xx = np.maximum(c2[:, L:] - c2[:, :-L], 1e-30)                   # (nb, 2s + 1)
+    lags = np.arange(-s, s + 1)
+    gain = np.where((np.abs(lags)[None, :] <= smax[:, None]) & (xc > 0),
+                    xc / np.sqrt(tt * xx), -1.0)
+    # the smallest lag among equals: search the lags in order of |lag|
+    order = np.argsort(np.abs(lags), kind="stable")
+    k = order[np.argmax(gain[:, order], axis=1)]
+    j = np.arange(xc.shape[0])
+    return lags[k], np.where(gain[j, k] >= 0, xc[j, k] / tt[j, k], 0.0), gain[j, k]
+
+
+def _not_doubled(start: np.ndarray, score: np.ndarray, min_gap: float) -> np.ndarray:
+    """Keep-mask dropping the worse-fitting of two beats closer than *min_gap* samples."""
+    order = np.argsort(start, kind="stable")
+    keep = np.ones(start.size, dtype=bool)
+    close = np.flatnonzero(np.diff(start[order]) < min_gap)
+    a, b_ = order[close], order[close + 1]
+    keep[np.where(score[a] >= score[b_], b_, a)] = False
+    return keep
+
+
+def _cardiac_level(e: np.ndarray, level: np.ndarray, grid: _BeatGrid,
+                   usable: np.ndarray, os_scale: float) -> np.ndarray:
+    """Noise level raised to the beat residue's level at each cardiac phase.
+
+    Greatest-of CFAR (Hansen, 1973): next to the level of the surrounding time
+    (:func:`_local_level`), the reference cells of a sample inside a beat window
+    are the samples at the same cardiac phase of the neighbouring beats; the
+    larger of the two levels is used (:func:`_phase_level`). What is left of the
+    beats after subtraction recurs at every beat and so raises the threshold
+    there, while a twitch, which falls at a random cardiac phase, hardly moves
+    the median over the beats.
+    """
+    return _phase_level(e, level, grid.pos - grid.pre, grid.pre + grid.post, usable, os_scale)
+
+
+def _phase_level(e: np.ndarray, level: np.ndarray, starts: np.ndarray, L: int,
+                 usable: np.ndarray, os_scale: float) -> np.ndarray:
+    """*level* raised, inside the windows [start, start + L) of a recurring
+    interference, to the level of *e* at the same phase of the neighbouring
+    windows; windows touching voluntary movement do not enter.
+
+    The level is an order statistic (ordered-statistic CFAR, Rohling, 1983): the
+    :data:`_OS_Q` quantile over the neighbouring windows (:func:`_local_templates`),
+    times *os_scale*, which maps that quantile of the noise-only energy
+    distribution onto its median (the reference of :func:`_local_level`). With
+    noise alone both levels agree; residue that varies from beat to beat (a
+    template that fits some beats less well) raises the upper quantile and so
+    the threshold, while twitches, in fewer than a quarter of the windows at any
+    phase, do not.
+    """
+    n = e.size
+    idx = starts[:, None] + np.arange(L)[None, :]
+    ok = (idx >= 0) & (idx < n)
+    ic = np.clip(idx, 0, n - 1)
+    use = ok.all(axis=1) & usable[ic].all(axis=1)
+    if use.sum() < 2 * _BLOCK_BEATS:
+        return level
+    res_lvl = _local_templates(e[ic][None], use, _OS_Q)[0] * os_scale
+    out = level.copy()
+    # neighbouring windows may overlap (fast heart rates): alternate ones never do
+    for par in range(2):
+        ii, rr = ic[par::2][ok[par::2]], res_lvl[par::2][ok[par::2]]
+        out[ii] = np.maximum(out[ii], rr)
     return out
 
 
-def _obs_residual(res: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The part of the beat residuals that the beats share: an optimal basis set.
+def _remove_music(bp: np.ndarray, fs: float, period0: float,
+                  usable: np.ndarray) -> tuple[np.ndarray, _BeatGrid | None]:
+    """Subtract the music's beat (kick drums) like the heartbeats.
 
-    The beat-to-beat variation of a ballistocardiogram is not only amplitude and
-    timing: its waves (and the local arterial pulse) move against each other with
-    breathing and blood pressure. As in the optimal-basis-set removal of the BCG
-    artefact from EEG (Niazy et al., 2005), the first :data:`_OBS_PCS` principal
-    components of the residual epochs (3 axes joined) are fitted to each beat by
-    weighted least squares (the robust weights *w* of the template fit, so that a
-    twitch riding on a beat is not fitted) and returned as model. Transients at
-    random times are no principal component of hundreds of beat epochs.
+    A kick drum on every beat of the music is a waveform recurring at a fixed
+    period, like a heartbeat: its period is found in the autocorrelation of the
+    signal's energy (:func:`_music_period`), the beats are placed at the phase
+    where the energy folded on that period peaks (epoch folding, Leahy et al.,
+    1983), and :func:`_subtract_beats` removes them (local template, a fitted
+    amplitude per beat, robust to a twitch on a beat). Returns *bp* unchanged and
+    None when the energy shows no such period.
     """
-    nb = res.shape[1]
-    if nb < 4 * _OBS_PCS or _OBS_PCS == 0:
-        return np.zeros_like(res)
-    x = np.moveaxis(res, 1, 0).reshape(nb, -1)                      # (nb, 3L)
-    ww = np.tile(w, (1, res.shape[0]))                              # (nb, 3L), axes joined
-    # principal directions from the beats without down-weighted samples (robust)
-    clean = ww.min(axis=1) > 0.5
-    basis_src = x[clean] if clean.sum() >= 4 * _OBS_PCS else x
-    if basis_src.shape[0] > 2 * TEMPLATE_BEATS:       # evenly spread: plenty for 3 directions
-        basis_src = basis_src[np.linspace(0, basis_src.shape[0] - 1, 2 * TEMPLATE_BEATS)
-                              .astype(int)]
-    v = _principal_directions(basis_src - basis_src.mean(axis=0), _OBS_PCS)   # (k, 3L)
-    g = np.einsum("jm,km,lm->jkl", ww, v, v)                        # (nb, k, k)
-    h = np.einsum("jm,jm,km->jk", ww, x, v)                         # (nb, k)
-    g += 1e-9 * np.trace(g, axis1=1, axis2=2)[:, None, None] * np.eye(_OBS_PCS)
-    coef = np.linalg.solve(g, h[..., None])[..., 0]                 # (nb, k)
-    fit = np.einsum("jk,km->jm", coef, v)                           # (nb, 3L)
-    return np.moveaxis(fit.reshape(nb, res.shape[0], -1), 0, 1)
+    w = max(2, int(round(_AVG_S * fs)))
+    x = np.convolve(np.einsum("ij,ij->j", bp, bp), np.ones(w) / w, mode="same")
+    med = float(np.median(x[usable])) if usable.any() else 0.0
+    if med <= 0:
+        return bp, None
+    x = np.where(usable, x / med - 1.0, 0.0)
+    per = _music_period(x, period0)
+    if per is None:
+        return bp, None
+    nper = int(x.size // per)
+    if nper < 10:
+        return bp, None
+    ph = np.mod(np.arange(int(nper * per)), per).astype(np.int64)
+    fold = np.bincount(ph, weights=x[:ph.size], minlength=int(np.ceil(per)))
+    beats = np.rint(np.argmax(fold) + per * np.arange(-1, nper + 1)).astype(np.int64)
+    beats = beats[(beats >= 0) & (beats < x.size)]
+    return _subtract_beats(bp, fs, beats, usable)
 
 
-def _principal_directions(xc: np.ndarray, k: int, iters: int = 40) -> np.ndarray:
-    """The *k* leading principal directions (rows) of the centred rows of *xc*.
+def _music_period(x: np.ndarray, period0: float) -> float | None:
+    """The period (samples) of the music's beat in *x* (energy above the noise level,
+    0 outside the usable time), from its autocorrelation; None when it shows none.
 
-    Orthogonal (subspace) iteration on X·(Xᵀ·V) with Gram–Schmidt, in plain
-    element-wise numpy: these small problems must not wake a multi-threaded BLAS,
-    which on a shared CPU costs seconds instead of milliseconds.
+    The vibration stage's tempo may be off by a few per cent or by an octave, so
+    the autocorrelation is searched at 0.5, 1 and 2 times *period0*, ±8 %; the
+    shortest lag whose peak reaches :data:`_MUSIC_AC_MIN` is the beat (a kick on
+    every beat also correlates at two beats). It is then refined on the peaks at
+    4, 16, 64 … times it (within a third of the record), where a sample's error
+    is divided by the multiple (parabolic interpolation of each peak).
     """
-    rng = np.random.default_rng(0)
-    v = rng.standard_normal((k, xc.shape[1]))
-    for _ in range(iters):
-        v = np.einsum("jm,kj->km", xc, np.einsum("jm,km->kj", xc, v))
-        for i in range(k):
-            for j in range(i):
-                v[i] -= np.dot(v[i], v[j]) * v[j]
-            v[i] /= max(float(np.sqrt(np.dot(v[i], v[i]))), 1e-300)
-    return v
+    n = x.size
+    nfft = sp_fft.next_fast_len(2 * n, real=True)
+    f = sp_fft.rfft(x, nfft)
+    ac = sp_fft.irfft(f.real ** 2 + f.imag ** 2, nfft)[:n]
+    if ac[0] <= 0:
+        return None
+    ac = ac / ac[0]
+
+    def peak(lo: float, hi: float) -> tuple[float, float]:
+        i0, i1 = max(2, int(np.floor(lo))), min(n - 2, int(np.ceil(hi)))
+        if i1 <= i0:
+            return float("nan"), -1.0
+        k = i0 + int(np.argmax(ac[i0:i1 + 1]))
+        a, b, c = ac[k - 1], ac[k], ac[k + 1]
+        den = a - 2 * b + c
+        return k + (0.5 * (a - c) / den if den < 0 else 0.0), float(b)
+
+    for mult in (0.5, 1.0, 2.0):
+        p0 = period0 * mult
+        lag, h = peak(0.92 * p0, 1.08 * p0)
+        if h >= _MUSIC_AC_MIN and lag >= 2.0:
+            # refine on ever higher multiples: the k-th peak lies within k times the
+            # current uncertainty (half a sample to start with) of k times the estimate
+            err, k = 0.5, 1
+            while 4 * k * lag < n / 3:
+                k *= 4
+                lag_k, _ = peak(k * lag - k * err - 1, k * lag + k * err + 1)
+                if not np.isfinite(lag_k):
+                    break
+                lag, err = lag_k / k, 0.5 / k
+            return float(lag)
+    return None
 
 
-def _fit_beats(prod: tuple[np.ndarray, ...], w: np.ndarray,
+def _fit_beats(prod: np.ndarray, w: np.ndarray,
                prev: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Weighted least-squares amplitude and time shift (samples) of each beat.
 
     Model ``a·(T − δ·T′)`` fitted as ``a·T + b·T′`` with per-sample weights *w*
     (nb, L); ``δ = −b/a``. *prod* holds the per-sample products summed over the
-    axes, (T·T, T·T′, T′·T′, S·T, S·T′), each (nb, L). The amplitude is clipped to
+    axes, (T·T, T·T′, T′·T′, S·T, S·T′), stacked (5, nb, L). The amplitude is clipped to
     [0.3, 2] and the shift to ±:data:`_SHIFT_MAX` samples (beat instants are known
     to the nearest sample); beats without enough weight keep *prev*.
     """
-    tt, td, dd, st, sd = ((w * q).sum(axis=1) for q in prod)
+    tt, td, dd, st, sd = np.einsum("jk,pjk->pj", w, prod).astype(float)
     det = tt * dd - td ** 2
     okd = det > 1e-9 * np.maximum(tt * dd, 1e-300)
     amp = np.where(okd, (st * dd - sd * td) / np.where(okd, det, 1.0), prev[0])
@@ -375,6 +782,42 @@ def _music_locked(pk: np.ndarray, period: float) -> np.ndarray:
     return out
 
 
+def _analytic_energy(x: np.ndarray) -> np.ndarray:
+    """Squared magnitude of the analytic signal, summed over the rows of *x*.
+
+    |x + i·H{x}|² = x² + H{x}², with the Hilbert transform H{x} from one real FFT
+    and its inverse (−i times the positive frequencies, DC and Nyquist zeroed):
+    the same as ``abs(scipy.signal.hilbert(x)) ** 2`` at half its cost.
+    """
+    n = x.shape[1]
+    nfft = sp_fft.next_fast_len(n, real=True)
+    spec = sp_fft.rfft(x, nfft, axis=1)
+    spec[:, 0] = 0.0
+    if nfft % 2 == 0:
+        spec[:, -1] = 0.0
+    h = sp_fft.irfft(spec * -1j, nfft, axis=1)[:, :n]
+    return np.einsum("ij,ij->j", x, x) + np.einsum("ij,ij->j", h, h)
+
+
+def _bandpass_held(x: np.ndarray, fs: float, band: tuple[float, float]) -> np.ndarray:
+    """The band-pass of :func:`~.preprocess.bandpass` with the record's ends held.
+
+    A zero-phase filter pads the record by reflecting it about its end point
+    (``sosfiltfilt``'s odd extension), which mirrors a heartbeat cut by the end
+    into a second, inverted one that no beat template fits. Here the record is
+    extended by :data:`_HOLD_S` of its median level near each end instead (the
+    signal is gravity-free: the movement simply stops), so that a beat cut by the
+    end stays the part of a beat that it is.
+    """
+    k = int(round(_HOLD_S * fs))
+    if x.shape[1] < 2 * k:
+        return bandpass(x, fs, *band)
+    head = np.median(x[:, :k], axis=1, keepdims=True)
+    tail = np.median(x[:, -k:], axis=1, keepdims=True)
+    xp = np.concatenate([np.repeat(head, k, axis=1), x, np.repeat(tail, k, axis=1)], axis=1)
+    return bandpass(xp, fs, *band)[:, k:-k]
+
+
 def _guard(voluntary: np.ndarray, fs: float) -> np.ndarray:
     """The voluntary mask widened by 0.5 s before and :data:`AFTER_GUARD_S` after."""
     v = voluntary.astype(np.int8)
@@ -386,10 +829,22 @@ def _guard(voluntary: np.ndarray, fs: float) -> np.ndarray:
     return (c[np.minimum(i + pre + 1, n)] - c[np.maximum(i - post, 0)]) > 0
 
 
+def _dof(fs: float, band: tuple[float, float], w: int) -> float:
+    """Degrees of freedom of the chi-square law of the noise energy averaged over *w*
+    samples: 2·B·T per axis for the analytic signal, three axes."""
+    return max(6.0, 6.0 * (band[1] - band[0]) * w / fs)
+
+
+def _os_scale(fs: float, band: tuple[float, float]) -> float:
+    """Median over the :data:`_OS_Q` quantile of the noise-only averaged energy."""
+    w = max(2, int(round(_AVG_S * fs)))
+    dof = _dof(fs, band, w)
+    return float(stats.chi2.median(dof) / stats.chi2.ppf(_OS_Q, dof))
+
+
 def _threshold_factor(fs: float, band: tuple[float, float]) -> tuple[float, int]:
     w = max(2, int(round(_AVG_S * fs)))
-    bw = band[1] - band[0]
-    dof = max(6.0, 6.0 * bw * w / fs)
+    dof = _dof(fs, band, w)
     return float(stats.chi2.isf(P_FALSE_ALARM, dof) / stats.chi2.median(dof)), w
 
 
@@ -443,30 +898,40 @@ def find_transients(prepared: Prepared, *, beats_s: np.ndarray | None = None,
         return none
     band = (_BAND[0], min(_BAND[1], 0.45 * fs))
     x = notch_lines(acc, fs, lines_hz) if lines_hz else acc
-    bp = bandpass(x, fs, *band)
-    bidx = None
+    bp = _bandpass_held(x, fs, band)
+    bidx = grid = None
     if beats_s is not None and len(beats_s):
         bidx = np.round((np.asarray(beats_s) - prepared.t0) * fs).astype(int)
         bidx = bidx[(bidx >= 0) & (bidx < bp.shape[1])]
-        bp = _remove_beats(bp, fs, bidx)
+        bp, grid = _subtract_beats(bp, fs, bidx, usable)
+    mgrid = None
+    if music_bpm:
+        # the music's kick drums recur at its beat: removed like the heartbeats
+        bp, mgrid = _remove_music(bp, fs, 60.0 / music_bpm * fs, usable)
     n = bp.shape[1]
-    nfft = sp_fft.next_fast_len(n)
-    env = np.abs(signal.hilbert(bp, N=nfft, axis=1)[:, :n]) ** 2
+    env = _analytic_energy(bp)
     factor, w = _threshold_factor(fs, band)
-    e = np.convolve(env.sum(axis=0), np.ones(w) / w, mode="same")
+    e = np.convolve(env, np.ones(w) / w, mode="same")
     # keep transients out of the noise level and away from voluntary movement: 0.5 s
     # before it and the first AFTER_GUARD_S after it, where tissue is still settling
     level = _local_level(e, fs, usable)
     if np.all(np.isnan(level)):
         return none
-    thr = factor * level
+    os_scale = _os_scale(fs, band)
+    lvl = level if grid is None else _cardiac_level(e, level, grid, usable, os_scale)
+    if mgrid is not None:
+        lvl = _cardiac_level(e, lvl, mgrid, usable, os_scale)
+    thr = factor * lvl
     r = np.where(usable, e / np.maximum(thr, 1e-300), 0.0)
     pk, prop = signal.find_peaks(r, height=1.0, distance=max(1, int(_MIN_SEP_S * fs)),
                                  prominence=0.0)
     keep = prop["prominences"] >= 0.5 * prop["peak_heights"]
     pk = pk[keep]
-    if bidx is not None and bidx.size >= 10 and pk.size >= 3:
-        pk = pk[~_beat_locked(pk, bidx)]
+    if grid is not None and grid.pos.size >= 10 and pk.size >= 3:
+        pk = pk[~_beat_locked(pk, grid.pos)]
+    if mgrid is not None and pk.size >= 3:
+        # what the kick drums leave recurs at the music's phase, like beat residue
+        pk = pk[~_beat_locked(pk, mgrid.pos)]
     if music_bpm and pk.size >= 2:
         pk = pk[~_music_locked(pk, 60.0 / music_bpm * fs)]
     half = max(1, int(round(0.05 * fs)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from builders import synth
+from scipy import signal
 
 from glutesense.detectors import preprocess as pp
 from glutesense.detectors import voluntary
@@ -183,3 +184,55 @@ def test_emg_only_recording():
     assert prep.emg is not None and prep.emg.n_samples == 20000
     assert not np.any(prep.acc)
     assert any("no acceleration" in w for w in prep.warnings)
+
+
+# ------------------------------------------------------------------ fast helpers
+
+
+@pytest.mark.parametrize("hop,n", [(25, 10_000), (25, 10_013), (13, 5_000), (1, 50)])
+def test_minus_upsampled_is_linear_interpolation(hop, n):
+    """The broadcast interpolation equals np.interp between block centres (ends held)."""
+    rng = np.random.default_rng(hop + n)
+    nb = n // hop
+    low = rng.standard_normal((3, nb))
+    x = rng.standard_normal((3, n))
+    centres = (np.arange(nb) + 0.5) * hop - 0.5
+    ref = x - np.vstack([np.interp(np.arange(n), centres, row) for row in low])
+    np.testing.assert_allclose(pp._minus_upsampled(x, low, hop), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("design", [(2, (0.5, 20.0), "band", 100.0), (2, 0.1, "low", 4.0),
+                                    (4, 25.0, "high", 100.0), (3, 10.0, "low", 100.0)])
+@pytest.mark.parametrize("padlen", [None, 10])
+def test_cached_filtfilt_is_scipy_sosfiltfilt(design, padlen):
+    x = np.random.default_rng(0).standard_normal((2, 3000))
+    sos = signal.butter(design[0], design[1], btype=design[2], fs=design[3], output="sos")
+    ref = signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)
+    np.testing.assert_allclose(pp._butter_filtfilt(x, *design, padlen=padlen), ref,
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("m", [1, 2, 199, 200])
+def test_robust_sigma_is_median_based(m):
+    x = np.random.default_rng(m).standard_normal((7, m))
+    np.testing.assert_allclose(pp.robust_sigma(x, axis=1),
+                               np.median(np.abs(x), axis=1) / 0.6744897501960817)
+    np.testing.assert_allclose(pp.robust_sigma(x.T, axis=0), pp.robust_sigma(x, axis=1))
+
+
+def test_noise_estimate_on_a_long_recording():
+    """Over 20 min the estimate looks at a subset of the 2-s windows; white noise of
+    0.012 m/s² with twitch-like bursts and a walk in it is still read within 10 %."""
+    fs, noise = 100.0, 0.012
+    rng = np.random.default_rng(5)
+    n = int(1200 * fs)
+    x = noise * rng.standard_normal(n)
+    t = np.arange(n) / fs
+    for t0 in rng.uniform(0, 1190, 120):                 # bursts: 20 Hz, 0.3 s
+        i = int(t0 * fs)
+        x[i:i + 30] += 0.3 * np.sin(2 * np.pi * 20 * t[:30]) * np.exp(-t[:30] / 0.05)
+    vol = np.zeros(n, dtype=bool)
+    vol[int(600 * fs):int(660 * fs)] = True
+    x[vol] += 2.0 * np.sin(2 * np.pi * 1.8 * t[vol]) + 0.5 * rng.standard_normal(vol.sum())
+    est = pp._noise_rms(x, fs, vol)
+    assert 0.9 * noise < est < 1.1 * noise

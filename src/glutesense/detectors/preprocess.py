@@ -14,12 +14,18 @@ Steps
    (vertical = gravity direction, the horizontal pair any orthogonal completion).
    Without gravity no rotation is possible: the axis with the most 0.5–10 Hz
    movement is taken as "vertical" and a warning says so.
-4. Gravity-free acceleration: each segment minus its own 0.1 Hz low-pass
-   (computed on 0.25-s block means and interpolated back). For the ISO 2631-1
-   quantities each segment minus its mean (the static gravity only) is kept as
-   well (``Prepared.acc_iso``).
-5. Voluntary movement (:mod:`.voluntary`).
+4. Gravity-free acceleration: each segment, rotated, minus its own 0.1 Hz
+   low-pass (computed on 0.25-s block means and interpolated back). For the ISO
+   2631-1 quantities each segment minus its mean (the static gravity only) is kept
+   as well (``Prepared.acc_iso``).
+5. Voluntary movement (:mod:`.voluntary`), measured on the raw signal before
+   step 3 needs it (its measures ignore gravity), from the same one-pass block
+   sums that give the gravity track's block means.
 6. Noise: robust (MAD) RMS of the signal above fs/4, in the quietest windows.
+
+Long recordings are cheap to prepare: every slow quantity is computed on block
+sums or decimated copies, and the few thin (3 × 3) products avoid a multithreaded
+BLAS call, which stalls when the cores are busy.
 
 References
 ----------
@@ -54,6 +60,9 @@ MIN_FS_TWITCH_HZ = 20.0
 MIN_FS_APPLIANCE_HZ = 50.0
 _GRAV_HOP_S = 0.25
 _MAD = 0.6744897501960817
+#: Windows (2 s) the noise estimate looks at, at most, and their filter lead-in (samples).
+_NOISE_WINDOWS = 128
+_NOISE_WARMUP = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,9 +95,57 @@ def butter_sos(order: int, wn: float | tuple[float, float], btype: str, fs: floa
     return _butter_cached(order, wn, btype, fs).copy()
 
 
+@functools.lru_cache(maxsize=64)
+def _zi_cached(order: int, wn: float | tuple[float, float], btype: str, fs: float) -> np.ndarray:
+    return signal.sosfilt_zi(_butter_cached(order, wn, btype, fs))
+
+
+def _butter_filtfilt(x: np.ndarray, order: int, wn: float | tuple[float, float], btype: str,
+                     fs: float, padlen: int | None = None) -> np.ndarray:
+    """:func:`scipy.signal.sosfiltfilt` along the last axis with a cached Butterworth
+    design and steady-state ``zi`` (the same arithmetic: odd extension by *padlen*,
+    default three times the filter's taps; the design and ``zi`` are not recomputed per call,
+    which dominates on short, decimated signals)."""
+    sos = _butter_cached(order, wn, btype, fs)
+    nsec = sos.shape[0]
+    ntaps = 2 * nsec + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
+    edge = 3 * ntaps if padlen is None else padlen
+    n = x.shape[-1]
+    if edge >= n:
+        return signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)
+    if edge > 0:
+        x0, x1 = x[..., :1], x[..., -1:]
+        ext = np.concatenate([2 * x0 - x[..., edge:0:-1], x,
+                              2 * x1 - x[..., -2:-edge - 2:-1]], axis=-1)
+    else:
+        ext = x
+    zi = _zi_cached(order, wn, btype, fs).reshape((nsec,) + (1,) * (x.ndim - 1) + (2,))
+    y, _ = signal.sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
+    y = y[..., ::-1]
+    y, _ = signal.sosfilt(sos, y, axis=-1, zi=zi * y[..., :1])
+    y = y[..., ::-1]
+    return np.ascontiguousarray(y[..., edge:n + edge]) if edge > 0 else np.ascontiguousarray(y)
+
+
+def _median(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``np.median`` along *axis* from one partial sort (several times faster for rows).
+
+    Partitioning at the upper middle puts the lower middle's candidates before it, so
+    an even-length median needs only their maximum, not a second selection.
+    """
+    a = np.moveaxis(np.asarray(a), axis, -1)
+    m = a.shape[-1]
+    if m == 0 or not np.issubdtype(a.dtype, np.floating) or np.isnan(a).any():
+        return np.median(a, axis=-1)
+    h = m // 2
+    p = np.partition(a, h, axis=-1)
+    hi = p[..., h]
+    return hi if m % 2 else 0.5 * (p[..., :h].max(axis=-1) + hi)
+
+
 def robust_sigma(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Noise standard deviation as median(|x|)/0.6745 (Donoho & Johnstone, 1994)."""
-    return np.median(np.abs(x), axis=axis) / _MAD
+    return _median(np.abs(x), axis=axis) / _MAD
 
 
 def _clipping(raw: np.ndarray, names: tuple[str, ...]) -> list[str]:
@@ -96,6 +153,8 @@ def _clipping(raw: np.ndarray, names: tuple[str, ...]) -> list[str]:
     out = []
     for x, name in zip(raw, names):
         for ext in (x.max(), x.min()):
+            if ext == 0 or np.count_nonzero(x == ext) < 3:     # no run of 3 possible
+                continue
             at = np.r_[False, x == ext, False].astype(np.int8)
             d = np.diff(at)
             run = np.flatnonzero(d == -1) - np.flatnonzero(d == 1)
@@ -114,6 +173,12 @@ def _basis(v: np.ndarray) -> np.ndarray:
     h1 = np.cross(v, e)
     h1 /= np.linalg.norm(h1)
     return np.vstack([h1, np.cross(v, h1), v])
+
+
+def _rotate(rot: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``rot @ x`` for a (3, 3) rotation and a long (3, n) signal without BLAS: a
+    multithreaded BLAS call on so thin a product stalls when the cores are busy."""
+    return np.einsum("ij,jn->in", rot, x)
 
 
 def _angles(u: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -155,56 +220,99 @@ def _orientation_segments(g: np.ndarray, blocks: np.ndarray, vol_block: np.ndarr
         new_idx = quiet[pos + hit[0]: pos + hit[0] + 4 * confirm]
         new_ref = np.median(u[:, new_idx], axis=1)
         new_ref /= np.linalg.norm(new_ref)
-        changes.append({"t_s": float(b / gfs), "angle_deg": float(_angles(new_ref[:, None],
-                                                                          ref)[0])})
+        angle = float(_angles(new_ref[:, None], ref)[0])
+        pos = pos + hit[0] + confirm
+        if angle <= ORIENTATION_JUMP_DEG or b <= starts[-1]:
+            continue              # the settled direction is not far from the old one
+        changes.append({"t_s": float(b / gfs), "angle_deg": angle})
         starts.append(int(b))
         ref = new_ref
-        pos = pos + hit[0] + confirm
     return starts, changes
 
 
-def _gravity_track(raw: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """0.25-s block means and their < 0.3 Hz low-pass (the gravity track), and their rate."""
+def _block_means(x: np.ndarray, hop: int) -> np.ndarray:
+    """Means of consecutive blocks of *hop* samples of each row (a partial last block is
+    dropped); one BLAS pass per row, no copy of the data."""
+    nb = x.shape[1] // hop
+    return np.vstack([np.einsum("ij->i", np.ascontiguousarray(row[: nb * hop]).reshape(nb, hop))
+                      for row in x]) * (1.0 / hop)
+
+
+def _gravity_track(raw: np.ndarray, fs: float, sums: _vol.BlockSums | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, float]:
+    """0.25-s block means and their < 0.3 Hz low-pass (the gravity track), and their rate.
+
+    *sums*: :func:`.voluntary.block_sums` of *raw*, whose finer blocks give the means
+    without another pass when the 0.25-s block is a whole number of them.
+    """
     hop = max(1, int(round(_GRAV_HOP_S * fs)))
     nb = raw.shape[1] // hop
     if nb == 0:
         m = raw.mean(axis=1, keepdims=True)
         return m, m, fs
-    blocks = raw[:, : nb * hop].reshape(3, nb, hop).mean(axis=2)
+    hs = _vol.hop_sums(sums, hop) if sums is not None else None
+    blocks = (hs[0][:, :nb] * (1.0 / hop) if hs is not None and hs[0].shape[1] >= nb
+              else _block_means(raw, hop))
     gfs = fs / hop
     g = blocks
     if nb > 15:
-        sos = butter_sos(2, 0.3, "low", gfs)
-        g = signal.sosfiltfilt(sos, blocks, axis=1)
+        g = _butter_filtfilt(blocks, 2, 0.3, "low", gfs)
     return g, blocks, gfs
 
 
-def _highpass_segment(x: np.ndarray, fs: float) -> np.ndarray:
+def _minus_upsampled(x: np.ndarray, low: np.ndarray, hop: int) -> np.ndarray:
+    """``x`` minus the linear interpolation of block-centre values *low* (rows, nb).
+
+    Block *k* covers samples ``[k·hop, (k+1)·hop)`` and its value sits at the block
+    centre; outside the first and last centres the end values are held (as
+    :func:`numpy.interp` does). Each offset in a block interpolates towards the
+    nearer neighbouring centre, so the whole curve is one small product of
+    (value, slope forward, slope backward) per block with a fixed (3, hop) matrix of
+    offsets, instead of a search per sample.
+    """
+    rows, nb = low.shape
+    n = x.shape[1]
+    d = (np.arange(hop) - (hop - 1) / 2.0) / hop          # offset from the centre, blocks
+    basis = np.vstack([np.ones(hop), np.maximum(d, 0.0), np.minimum(d, 0.0)])
+    coef = np.stack([low, np.diff(low, axis=1, append=low[:, -1:]),
+                     np.diff(low, axis=1, prepend=low[:, :1])], axis=-1)
+    out = np.empty((rows, n))
+    body = out[:, : nb * hop].reshape(rows, nb, hop)
+    np.einsum("rkc,cj->rkj", coef, basis, out=body)
+    np.subtract(x[:, : nb * hop].reshape(rows, nb, hop), body, out=body)
+    if n > nb * hop:
+        out[:, nb * hop:] = x[:, nb * hop:] - low[:, -1:]
+    return out
+
+
+def _highpass_segment(x: np.ndarray, fs: float, blocks: np.ndarray | None = None
+                      ) -> np.ndarray:
     """Remove the < 0.1 Hz component (gravity, drift) of one orientation segment.
 
     The 0.1 Hz zero-phase low-pass runs on 0.25-s block means (whose boxcar
     already rejects everything near and above 4 Hz) and is interpolated back to
     the samples: the same result as filtering at the full rate, at a fraction of
-    the cost.
+    the cost. *blocks*, if given, are those block means already computed.
     """
     n = x.shape[1]
     hop = max(1, int(round(_GRAV_HOP_S * fs)))
     nb = n // hop
     if nb < 40 or fs / hop <= 0.5:            # < 10 s: the mean is the best we can do
         return x - x.mean(axis=1, keepdims=True)
-    blocks = x[:, : nb * hop].reshape(3, nb, hop).mean(axis=2)
+    if blocks is None or blocks.shape[1] != nb:
+        blocks = _block_means(x, hop)
     bfs = fs / hop
-    low = signal.sosfiltfilt(butter_sos(2, 0.1, "low", bfs), blocks, axis=1,
-                             padlen=min(nb - 1, int(10 * bfs)))
-    tb = (np.arange(nb) + 0.5) * hop - 0.5      # block centres in samples
-    ts = np.arange(n)
-    return x - np.vstack([np.interp(ts, tb, low[i]) for i in range(3)])
+    low = _butter_filtfilt(blocks, 2, 0.1, "low", bfs, padlen=min(nb - 1, int(10 * bfs)))
+    return _minus_upsampled(x, low, hop)
 
 
 def _acc_channels(rec: Recording) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
     names = rec.channels_of_type("acc")
     warnings: list[str] = []
     if len(names) >= 3:
+        idx = [rec.ch_names.index(c) for c in names[:3]]
+        if idx[1] == idx[0] + 1 and idx[2] == idx[0] + 2:        # adjacent rows: a view
+            return rec.data[idx[0]:idx[0] + 3], tuple(names[:3]), warnings
         return rec.get(list(names[:3])), tuple(names[:3]), warnings
     if len(names) in (1, 2):
         raw = np.zeros((3, rec.n_samples))
@@ -274,29 +382,36 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
 
     n = raw.shape[1]
     if grav:
-        g, blocks, gfs = _gravity_track(raw, fs)
-        free = _highpass_segment(raw, fs)
-        iv = _vol.find_intervals(free, fs, g, gfs)
-        hop = raw.shape[1] / max(g.shape[1], 1)
+        ghop = max(1, int(round(_GRAV_HOP_S * fs)))
+        sums = _vol.block_sums(raw, fs)
+        g, blocks, gfs = _gravity_track(raw, fs, sums)
+        # the movement measures ignore gravity (window means, bands above 0.5 Hz), so
+        # they run on the raw signal: no gravity-removal filter edges at turns
+        iv = _vol.intervals_from_features(_vol.features(raw, fs, g, gfs, sums))
         vol_block = _vol.intervals_to_mask(iv, g.shape[1], gfs)
         starts, changes = _orientation_segments(g, blocks, vol_block, gfs)
-        bounds = [int(round(s * hop)) for s in starts] + [n]
-        acc = np.empty((3, n))
-        acc_iso = np.empty((3, n))
+        bounds = [int(round(s * ghop)) for s in starts] + [n]
+        if changes:
+            acc = np.empty((3, n))
+            acc_iso = np.empty((3, n))
         for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
             blk = slice(starts[k], starts[k + 1] if k + 1 < len(starts) else g.shape[1])
             quiet = ~vol_block[blk]
             gv = np.median(g[:, blk][:, quiet] if quiet.any() else g[:, blk], axis=1)
-            seg = free[:, a:b] if not changes else _highpass_segment(raw[:, a:b], fs)
             rot = _basis(gv)
-            acc[:, a:b] = rot @ seg
-            acc_iso[:, a:b] = rot @ (raw[:, a:b] - raw[:, a:b].mean(axis=1, keepdims=True))
+            # rotate once; gravity-free = rotated minus its (rotated) slow part, ISO =
+            # rotated minus its mean (the static gravity only)
+            body = _rotate(rot, raw[:, a:b])
+            seg = _highpass_segment(body, fs, _rotate(rot, blocks[:, blk]))
+            body -= body.mean(axis=1, keepdims=True)
+            if not changes:
+                acc, acc_iso = seg, body
+                break
+            acc[:, a:b] = seg
+            acc_iso[:, a:b] = body
         for c in changes:
             warnings.append(f"the sensor turned by {c['angle_deg']:.0f}° at "
                             f"{rec.t0 + c['t_s']:.1f} s; orientation re-estimated from there")
-        if changes:
-            # filter edges of the old single-segment signal are gone: look again
-            iv = _vol.find_intervals(acc, fs, g, gfs)
         vertical = "gravity"
     else:
         changes = []
@@ -329,18 +444,33 @@ def _noise_rms(x: np.ndarray, fs: float, voluntary: np.ndarray) -> float:
 
     For white noise the band [fs/4, fs/2] holds half the variance, so the robust
     sigma there times √2 is the full-band RMS. The 25th percentile of the window
-    estimates ignores windows with transients or vibration.
+    estimates ignores windows with transients or vibration. Long recordings use
+    :data:`_NOISE_WINDOWS` windows spread evenly over them (plenty for a
+    percentile), each high-passed after :data:`_NOISE_WARMUP` samples of lead-in
+    (the filter's impulse response has < 1e-8 of its energy left by then).
     """
     if x.size < 16:
         return 0.0
     sos = butter_sos(4, 0.25 * fs, "high", fs)
-    hp = signal.sosfilt(sos, x)
     w = max(8, int(2 * fs))
     nw = x.size // w
     if nw == 0:
-        return float(robust_sigma(hp) * np.sqrt(2))
-    win = hp[: nw * w].reshape(nw, w)
-    ok = ~voluntary[: nw * w].reshape(nw, w).any(axis=1)
+        return float(robust_sigma(signal.sosfilt(sos, x)) * np.sqrt(2))
+    step = -(-nw // _NOISE_WINDOWS)
+    if step == 1:
+        win = signal.sosfilt(sos, x)[: nw * w].reshape(nw, w)
+        vol = voluntary[: nw * w].reshape(nw, w)
+    else:
+        first = np.arange(0, nw, step) * w
+        lead = np.minimum(first, _NOISE_WARMUP)
+        idx = (first - lead)[:, None] + np.arange(w + _NOISE_WARMUP)
+        seg = x[np.minimum(idx, x.size - 1)]
+        hp = signal.sosfilt(sos, seg, axis=1)
+        rows = np.arange(first.size)[:, None]
+        cols = lead[:, None] + np.arange(w)
+        win = hp[rows, cols]
+        vol = voluntary[first[:, None] + np.arange(w)]
+    ok = ~vol.any(axis=1)
     sig = robust_sigma(win[ok] if ok.any() else win, axis=1)
     return float(np.percentile(sig, 25) * np.sqrt(2))
 
@@ -355,8 +485,7 @@ def bandpass(x: np.ndarray, fs: float, lo: float, hi: float, order: int = 2) -> 
     hi = min(hi, 0.45 * fs)
     if x.shape[-1] <= 3 * (2 * order + 1) or hi <= lo:
         return x - x.mean(axis=-1, keepdims=True)
-    sos = butter_sos(order, (lo, hi), "band", fs)
-    return signal.sosfiltfilt(sos, x, axis=-1)
+    return _butter_filtfilt(x, order, (lo, hi), "band", fs)
 
 
 def notch_lines(x: np.ndarray, fs: float, lines_hz: list[float] | tuple[float, ...],

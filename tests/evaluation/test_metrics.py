@@ -93,3 +93,27 @@ def test_vibration_snr_db_against_closed_form():
     expected = 10 * math.log10((a**2 / 2) / (3 * sigma**2 * (50.0 - 2.0) / 50.0))
     assert vibration_snr_db(comp, fs, sigma) == pytest.approx(expected, abs=0.01)
     assert vibration_snr_db(np.zeros((3, n)), fs, sigma) == -math.inf
+
+
+def test_twitch_at_a_truth_nerve_burst_is_a_confusion_not_a_false_twitch():
+    import numpy as np
+
+    from glutesense.evaluation._cases import score_case
+    from glutesense.recording import Recording
+
+    rec = Recording(np.zeros((3, 6000)), 100.0, ("acc_x", "acc_y", "acc_z"), ("acc",) * 3,
+                    ("m/s^2",) * 3)
+    report = {"mechanisms": {"twitch": {"events": [{"t_s": 10.05}, {"t_s": 30.0},
+                                                   {"t_s": 40.6}]}}}
+    kw = dict(hr_truth=None, at_rest=True, noise_rms_ms2=0.01, vib_source=False,
+              appliance_hz=None, gravity_dir=None, score_aw=False)
+    bursts = [(10.0, 10.02), (40.0, 40.5)]           # 40.6 is within 0.15 s of the second
+    none = score_case(rec, report, twitch_truth=[], nerve_bursts=bursts, **kw)
+    assert none["false_twitch"]["n"] == 1 and none["false_twitch"]["at_nerve"] == 2
+    without = score_case(rec, report, twitch_truth=[], **kw)
+    assert without["false_twitch"]["n"] == 3
+    # a truth twitch at the same time as a burst keeps its hit
+    some = score_case(rec, report, twitch_truth=[{"t_s": 10.0, "peak_ms2": 1.0}],
+                      nerve_bursts=bursts, **kw)
+    assert some["twitch"]["tp"] == 1 and some["twitch"]["fp"] == 1
+    assert some["twitch"]["at_nerve"] == 1

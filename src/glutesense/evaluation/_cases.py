@@ -61,7 +61,8 @@ def score_case(rec: Recording, report: dict[str, Any], *, hr_truth: float | None
                twitch_truth: list[dict[str, Any]] | None, noise_rms_ms2: float | None,
                vib_source: str | None | bool, appliance_hz: float | None,
                gravity_dir: np.ndarray | None, score_aw: bool,
-               voluntary: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
+               voluntary: Sequence[tuple[float, float]] = (),
+               nerve_bursts: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
     """Score one report against the known facts; ``None`` arguments mean "unknown, not scored".
 
     Parameters
@@ -88,6 +89,11 @@ def score_case(rec: Recording, report: dict[str, Any], *, hr_truth: float | None
         Compare the report's a_w with the spectral reference.
     voluntary : sequence of (t0, t1)
         Truth voluntary intervals (events inside are ignored).
+    nerve_bursts : sequence of (t0, t1)
+        Truth nerve-burst spans (first to last discharge). A reported twitch within
+        :data:`TOL_S` of one, and not of a truth twitch, is a real involuntary
+        discharge given to the wrong mechanism: it is counted as ``at_nerve`` (a
+        confusion, reported), neither as a hit nor as a false twitch.
     """
     mech = report["mechanisms"]
     out: dict[str, Any] = {}
@@ -98,6 +104,15 @@ def score_case(rec: Recording, report: dict[str, Any], *, hr_truth: float | None
                      "at_rest": at_rest}
     ignore = [(a - _VOL_MARGIN_S, b + _VOL_MARGIN_S) for a, b in voluntary]
     det_t = [float(e["t_s"]) for e in mech["twitch"].get("events") or []]
+    at_nerve = 0
+    if nerve_bursts and twitch_truth is not None:
+        tw_t = np.asarray([e["t_s"] for e in twitch_truth], dtype=float)
+        near_nerve = [any(a - TOL_S <= t <= b + TOL_S for a, b in nerve_bursts) for t in det_t]
+        near_twitch = [bool(tw_t.size) and float(np.min(np.abs(tw_t - t))) <= TOL_S
+                       for t in det_t]
+        keep = [not (n and not w) for n, w in zip(near_nerve, near_twitch)]
+        at_nerve = len(det_t) - sum(keep)
+        det_t = [t for t, k in zip(det_t, keep) if k]
     if twitch_truth is not None:
         minutes = rec.duration / 60.0
         if twitch_truth:
@@ -106,11 +121,12 @@ def score_case(rec: Recording, report: dict[str, Any], *, hr_truth: float | None
                                [e["peak_ms2"] for e in twitch_truth],
                                det_t, min_peak_ms2=thr, tol_s=TOL_S, ignore=ignore)
             out["twitch"] = {**s, "n_truth": len(twitch_truth), "n_detected": len(det_t),
+                             "at_nerve": at_nerve,
                              "min_peak_ms2": _r(thr, 5), "noise_rms_ms2": _r(noise_rms_ms2, 5)}
         else:
             vol_s = sum(max(0.0, min(b, rec.duration) - max(a, 0.0)) for a, b in ignore)
             n_false = sum(1 for t in det_t if not any(a <= t <= b for a, b in ignore))
-            out["false_twitch"] = {"n": n_false,
+            out["false_twitch"] = {"n": n_false, "at_nerve": at_nerve,
                                    "minutes": _r(max(minutes - vol_s / 60, 0.0), 4)}
     if vib_source is not False:
         got = mech["vibration"]["source"] if mech["vibration"].get("present") else None

@@ -31,6 +31,8 @@ METRICS: dict[str, tuple[str, str, float | None, str]] = {
     "aw_rel_error": ("a_w,z rel. error vs ISO formula (spectral)", "<=", 0.03, ""),
     "av_rel_error": ("a_v rel. error vs ISO formula (spectral)", "<=", 0.03, ""),
     "hr_mae_recovering_bpm": ("Heart-rate MAE after exercise (info)", "<=", None, "bpm"),
+    "nerve_as_twitch_per_min": ("Nerve-burst discharges reported as twitches (info)", "<=", None,
+                                "/min"),
 }
 
 
@@ -92,11 +94,21 @@ def summarise(cases: list[dict[str, Any]], source: str) -> dict[str, Any]:
                                if tw and p["precision"] is not None and p["recall"] is not None
                                else (f"TP {tp} FP {fp} FN {fn}" if tw else "no twitch truth"))
     out["twitch_counts"] = {"tp": tp, "fp": fp, "fn": fn, **p}
+    n_nerve = sum(c[k].get("at_nerve", 0) for c in cs for k in ("twitch", "false_twitch")
+                  if k in c)
     ft = [c["false_twitch"] for c in cs if "false_twitch" in c]
     nf, mins = sum(f["n"] for f in ft), sum(f["minutes"] for f in ft)
     worst = max(ft, key=lambda f: f["n"] / max(f["minutes"], 1e-9), default=None)
+    nerve_note = (f"; {n_nerve} at truth nerve bursts (a real discharge given to the wrong "
+                  "mechanism) counted in neither" if n_nerve else "")
     out["false_twitches_per_min"] = _metric(nf / mins if mins else None, "false_twitches_per_min",
-                                            len(ft), f"{nf} in {mins:.1f} min" if ft else "")
+                                            len(ft),
+                                            f"{nf} in {mins:.1f} min{nerve_note}" if ft else "")
+    nerve_min = sum(float(c.get("duration_s") or 0.0) for c in cs if c.get("has_nerve")) / 60
+    out["nerve_as_twitch_per_min"] = _metric(
+        n_nerve / nerve_min if nerve_min else None, "nerve_as_twitch_per_min", n_nerve,
+        f"{n_nerve} in {nerve_min:.1f} min of recordings with truth nerve bursts; acceleration "
+        "alone cannot tell a doublet from one twitch" if nerve_min else "")
     # vibration
     vb = [c["vibration"] for c in cs if "vibration" in c]
     wrong = [f"{v['expected']}→{v['detected']}" for v in vb if not v["correct"]]

@@ -74,10 +74,13 @@ def _sim_case(name: str, seed: int, duration_s: float) -> dict[str, Any]:
                       for e in m["twitch"].get("events") or []],
         noise_rms_ms2=noise, vib_source=False if hidden else source,
         appliance_hz=vib.get("dominant_hz") if source == "appliance" else None,
-        gravity_dir=None, score_aw=bool(vib.get("present")) and not vol, voluntary=vol)
+        gravity_dir=None, score_aw=bool(vib.get("present")) and not vol, voluntary=vol,
+        nerve_bursts=[(float(b["t_s"]), float(b["t_s"]) + (int(b.get("n_discharges", 1)) - 1)
+                       / max(float(b.get("intraburst_hz") or 1.0), 1e-9))
+                      for b in (m["nerve"].get("bursts") or [])])
     if vib.get("present") and vib.get("iso2631") and "aw" in scores:
         scores["aw"]["simulator_truth"] = {k: vib["iso2631"].get(k) for k in ("aw_z_ms2", "av_ms2")}
-    return {**scores, **hidden}
+    return {**scores, **hidden, "has_nerve": bool(m["nerve"].get("bursts"))}
 
 
 def _hidden_vibration(source: str | None, component, fs: float, noise: float) -> dict[str, Any]:

@@ -419,15 +419,27 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
         acc_iso = None
         hi = min(10.0, 0.45 * fs)
         sos = butter_sos(2, (0.5, hi), "band", fs)
-        var = signal.sosfilt(sos, acc, axis=1).var(axis=1) if n > 30 else acc.var(axis=1)
-        k = int(np.argmax(var))
-        order = [i for i in range(3) if i != k] + [k]
-        acc = acc[order]
-        acc_iso = (raw - raw.mean(axis=1, keepdims=True))[order]
-        vertical = (("(missing)",) * (3 - len(names)) + names)[k]
+        band = signal.sosfilt(sos, acc, axis=1) if n > 30 else acc
+        if len(names) == 3:
+            # The principal direction of the 0.5–10 Hz movement (eigenvector of its
+            # covariance) is taken as 'vertical': seat and floor vibration and the seated
+            # BCG are mostly vertical. It need not be one of the sensor's own axes.
+            cov = np.einsum("in,jn->ij", band, band) / max(band.shape[1], 1)
+            w, v = np.linalg.eigh(cov)
+            rot = _basis(v[:, int(np.argmax(w))])
+            acc = _rotate(rot, acc)
+            acc_iso = _rotate(rot, raw - raw.mean(axis=1, keepdims=True))
+            vertical = "principal direction of movement"
+            where = "the direction"
+        else:
+            k = int(np.argmax(band.var(axis=1)))
+            order = [i for i in range(3) if i != k] + [k]
+            acc = acc[order]
+            acc_iso = (raw - raw.mean(axis=1, keepdims=True))[order]
+            vertical = (("(missing)",) * (3 - len(names)) + names)[k]
+            where = f"the axis ({vertical})"
         warnings.append("gravity is not in the data, so the sensor's orientation is unknown: "
-                        f"the axis with the most 0.5–10 Hz movement ({vertical}) is used as "
-                        "'vertical'")
+                        f"{where} with the most 0.5–10 Hz movement is used as 'vertical'")
         iv = _vol.find_intervals(acc, fs)
     mask = _vol.intervals_to_mask(iv, n, fs)
     noise = _noise_rms(acc[2], fs, mask)

@@ -176,12 +176,12 @@ def _window_energies(prep: Prepared, f: dict[str, Finding], trans: twitch.Transi
     best = np.argmax(en, axis=0)
     strong = (move > 0) & (en[best, np.arange(nw)] > _DOMINANT_MIN * move)
     vol = n_use < 0.5 * n_all
-    out = []
-    for i in range(nw):
-        dom = "voluntary" if vol[i] else (MECHANISMS[best[i]] if strong[i] else None)
-        out.append({"t0_s": round(float(edges[i]), 3), "t1_s": round(float(edges[i + 1]), 3),
-                    "dominant": dom})
-    return out
+    names = np.array([*MECHANISMS, None, "voluntary"], dtype=object)
+    dom = names[np.where(vol, len(MECHANISMS) + 1, np.where(strong, best, len(MECHANISMS)))]
+    # np.round differs from round() only within one ulp of a half-way point
+    t = np.round(edges, 3).tolist()
+    return [{"t0_s": a, "t1_s": b, "dominant": d}
+            for a, b, d in zip(t[:-1], t[1:], dom.tolist())]
 
 
 def _set_aside_for_vibration(found: dict[str, Finding]) -> dict[str, Finding]:

@@ -28,15 +28,30 @@ def empty_vibration(reason: str) -> Finding:
                    warnings=(reason,))
 
 
+def _crop_sorted(ev: Annotations, lo: float, hi: float) -> Annotations:
+    """``ev.crop(lo, hi)`` by slicing: Annotations keep their onsets sorted, so the
+    events in ``[lo, hi)`` are one contiguous run (shared unchanged when that is all)."""
+    i0, i1 = np.searchsorted(ev.onset, [lo, hi], side="left")
+    if i0 == 0 and i1 == len(ev):
+        return ev
+    return Annotations(ev.onset[i0:i1], ev.duration[i0:i1], ev.label[i0:i1],
+                       ev.mechanism[i0:i1], ev.source[i0:i1], ev.value[i0:i1])
+
+
 def crop_finding(f: Finding, lo: float, hi: float, core_fraction: float) -> Finding:
     """Keep the events and timed summary items in ``[lo, hi)``; scale the energy."""
     summary = dict(f.summary)
     if f.mechanism in _TIMED:
         key, tkey = _TIMED[f.mechanism]
         items = summary.get(key, [])
-        summary[key] = [it for it in items
-                        if lo <= (it if tkey is None else it[tkey]) < hi]
-    events = f.events.crop(lo, hi) if len(f.events) else f.events
+        if tkey is None and len(items):         # a plain list of times (beats): vectorised
+            t = np.asarray(items, dtype=float)
+            inside = (t >= lo) & (t < hi)
+            summary[key] = list(items) if inside.all() else t[inside].tolist()
+        else:
+            summary[key] = [it for it in items
+                            if lo <= (it if tkey is None else it[tkey]) < hi]
+    events = _crop_sorted(f.events, lo, hi)
     if f.mechanism in ("twitch", "nerve"):
         # event energies sum; keep the share of those inside the core
         n_all = len(f.events)
@@ -80,9 +95,7 @@ def _merge_vibration(parts: list[tuple[Finding, float]]) -> Finding:
     if "coverage" in summary:
         summary["coverage"] = float(sum(f.summary.get("coverage", 0.0) * d for f, d in parts)
                                     / total)
-    events = Annotations()
-    for f, _ in parts:
-        events = events + f.events
+    events = pulse.join_annotations([f.events for f, _ in parts])
     return Finding("vibration", bool(pres), float(min(max(conf, 0.0), 1.0)),
                    float(sum(f.energy for f, _ in parts)), summary, events=events,
                    warnings=tuple(dict.fromkeys(w for f, _ in parts for w in f.warnings)))

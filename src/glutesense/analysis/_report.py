@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._version import __version__
 from ..recording import MECHANISMS, thaw
 
@@ -36,6 +38,24 @@ def _num(x: Any, nd: int = 4) -> float | None:
     return round(x, nd) if math.isfinite(x) else None
 
 
+def _nums(xs: Any, nd: int) -> list[float | None]:
+    """:func:`_num` over a sequence, vectorised (long recordings have ~10⁵ beats).
+
+    ``np.round`` scales, rounds half to even and scales back; it can differ from
+    Python's correctly rounded :func:`round` only for values within one ulp of a
+    half-way point, i.e. by one unit of the last kept decimal at most.
+    """
+    x = np.asarray(xs, dtype=float).reshape(-1)
+    if x.size == 0:
+        return []
+    out = np.round(x, nd).tolist()
+    bad = ~np.isfinite(x)
+    if bad.any():
+        for i in np.flatnonzero(bad):
+            out[i] = None
+    return out
+
+
 def _mechanism(a: "Analysis", m: str) -> dict[str, Any]:
     f = a.findings[m]
     s = f.summary
@@ -45,8 +65,9 @@ def _mechanism(a: "Analysis", m: str) -> dict[str, Any]:
     if m == "twitch":
         out.update(rate_per_min=_num(s.get("rate_per_min", 0.0), 3) or 0.0,
                    pattern=s.get("pattern", "none") if f.present else "none",
-                   events=[{"t_s": _num(e["t_s"], 3), "peak_ms2": _num(e["peak_ms2"], 5)}
-                           for e in s.get("events", [])])
+                   events=[{"t_s": t, "peak_ms2": p} for t, p in zip(
+                       _nums([e["t_s"] for e in s.get("events", [])], 3),
+                       _nums([e["peak_ms2"] for e in s.get("events", [])], 5))])
         if "emg" in s:
             out["emg"] = dict(s["emg"])
         if s.get("set_aside"):
@@ -57,7 +78,7 @@ def _mechanism(a: "Analysis", m: str) -> dict[str, Any]:
                                    for e in s.get("after_movement", [])])
     elif m == "pulse":
         out.update(heart_rate_bpm=_num(s.get("heart_rate_bpm"), 2) if f.present else None,
-                   beats_s=[_num(b, 3) for b in s.get("beats_s", [])] if f.present else [],
+                   beats_s=_nums(s.get("beats_s", []), 3) if f.present else [],
                    signal_quality=_num(s.get("sqi"), 3))
     elif m == "nerve":
         out.update(burst_rate_per_min=_num(s.get("burst_rate_per_min", 0.0), 3) or 0.0,

@@ -332,3 +332,56 @@ def test_record_end_is_held_not_mirrored():
     err_plain = np.abs(plain[seg] - ref[seg]).max()
     assert err_held < 0.05 * np.abs(ref[seg]).max()
     assert err_plain > 5 * err_held
+
+
+def test_local_templates_gathered_from_pad_match_epoch_array():
+    """The direct gather (``at=(pad, L)``) gives the same templates as the epoch array,
+    and the block median equals an independent per-block ``np.median``."""
+    rng = np.random.default_rng(3)
+    L, nb = 40, 100
+    pad = rng.standard_normal((3, 6000)).astype(np.float32)
+    start = np.sort(rng.choice(np.arange(5900), nb, replace=False))
+    segs = pad[:, start[:, None] + np.arange(L)]
+    use = rng.random(nb) > 0.1
+    for q in (0.5, 0.75):
+        a = twitch._local_templates(segs, use, q)
+        b = twitch._local_templates(start, use, q, at=(pad, L))
+        assert np.array_equal(a, b)
+    # few usable beats: one quantile over all of them
+    few = np.zeros(nb, dtype=bool)
+    few[:20] = True
+    ref = np.median(segs[:, :20], axis=1)
+    got = twitch._local_templates(start, few, at=(pad, L))
+    assert np.allclose(got[:, 50], ref, rtol=1e-6)
+    # many: the first block's median (16 beats), averaged with the second block's
+    ui = np.flatnonzero(use)
+    blk = [np.median(segs[:, ui[i * 16:(i + 1) * 16]], axis=1) for i in range(2)]
+    got = twitch._local_templates(start, use, at=(pad, L))
+    assert np.allclose(got[:, ui[0]], (blk[0] + blk[1]) / 2, rtol=1e-5, atol=1e-6)
+
+
+def test_guard_matches_brute_force():
+    rng = np.random.default_rng(4)
+    for n, fs in ((1, 100.0), (30, 100.0), (2000, 100.0), (700, 50.0), (5000, 200.0)):
+        v = rng.random(n) < 0.002
+        v[n // 2] = n > 30
+        pre, post = int(0.5 * fs), int(twitch.AFTER_GUARD_S * fs)
+        ref = np.array([v[max(i - post, 0):i + pre + 1].any() for i in range(n)])
+        assert np.array_equal(twitch._guard(v, fs), ref)
+
+
+def test_local_level_is_blockwise_median_of_usable_samples():
+    rng = np.random.default_rng(5)
+    fs, n = 100.0, 12_345
+    e = rng.exponential(size=n)
+    usable = np.ones(n, dtype=bool)
+    usable[3000:3100] = False                     # a gap inside one block
+    usable[6000:6500] = False                     # a whole block (250 samples) and more
+    blk = int(round(twitch._LEVEL_S / 4 * fs))
+    nbk = -(-n // blk)
+    med = np.array([np.median(e[i * blk:(i + 1) * blk][usable[i * blk:(i + 1) * blk]])
+                    if usable[i * blk:(i + 1) * blk].any() else np.nan for i in range(nbk)])
+    med = np.where(np.isnan(med), np.nanmedian(med), med)
+    ref = np.repeat(np.median(np.lib.stride_tricks.sliding_window_view(
+        np.r_[med, med[-3:]], 4), axis=1)[:nbk], blk)[:n]
+    assert np.allclose(twitch._local_level(e, fs, usable), ref, rtol=1e-12)

@@ -217,6 +217,25 @@ class Annotations:
                            self.label + other.label, self.mechanism + other.mechanism,
                            self.source + other.source, np.r_[self.value, other.value])
 
+    @classmethod
+    def join(cls, parts: Iterable["Annotations"]) -> "Annotations":
+        """``parts[0] + parts[1] + …`` in one step.
+
+        Summing pairwise re-validates the growing list at every step (quadratic in
+        the number of parts: ~10⁵ beats over the 48 chunks of a day); one
+        construction sorts the concatenation stably, which orders ties as the
+        pairwise sums do.
+        """
+        parts = list(parts)
+        if not parts:
+            return cls()
+        return cls(np.concatenate([a.onset for a in parts]),
+                   np.concatenate([a.duration for a in parts]),
+                   tuple(x for a in parts for x in a.label),
+                   tuple(x for a in parts for x in a.mechanism),
+                   tuple(x for a in parts for x in a.source),
+                   np.concatenate([a.value for a in parts]))
+
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per event."""
         return [

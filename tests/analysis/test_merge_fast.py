@@ -4,7 +4,6 @@ import numpy as np
 
 from glutesense.analysis._merge import _crop_sorted
 from glutesense.analysis._report import _num, _nums
-from glutesense.detectors.pulse import join_annotations
 from glutesense.recording import Annotations
 
 
@@ -31,8 +30,8 @@ def test_join_equals_pairwise_sum_even_overlapping_with_ties():
     ref = Annotations()
     for p in parts:
         ref = ref + p
-    _same(join_annotations(parts), ref)
-    _same(join_annotations([]), Annotations())
+    _same(Annotations.join(parts), ref)
+    _same(Annotations.join([]), Annotations())
 
 
 def test_crop_sorted_equals_crop():

@@ -95,7 +95,7 @@ def _merge_vibration(parts: list[tuple[Finding, float]]) -> Finding:
     if "coverage" in summary:
         summary["coverage"] = float(sum(f.summary.get("coverage", 0.0) * d for f, d in parts)
                                     / total)
-    events = pulse.join_annotations([f.events for f, _ in parts])
+    events = Annotations.join(f.events for f, _ in parts)
     return Finding("vibration", bool(pres), float(min(max(conf, 0.0), 1.0)),
                    float(sum(f.energy for f, _ in parts)), summary, events=events,
                    warnings=tuple(dict.fromkeys(w for f, _ in parts for w in f.warnings)))

@@ -107,9 +107,7 @@ def merge(parts: list[tuple[Finding, float]]) -> Finding:
         summary["set_aside"] = set_aside
         if not n:
             conf = min(conf, 0.5)        # groups were there but could not be attributed
-    events = Annotations()
-    for f, _ in parts:
-        events = events + f.events
+    events = Annotations.join(f.events for f, _ in parts)
     return Finding("nerve", n >= 1, float(conf), float(sum(f.energy for f, _ in parts)),
                    summary, events=events,
                    warnings=tuple(dict.fromkeys(w for f, _ in parts for w in f.warnings)))

@@ -171,9 +171,7 @@ def merge(parts: list[tuple[Finding, float]]) -> Finding:
     present = any(f.present for f, _ in parts)
     conf = float(np.average([f.confidence for f, _ in parts],
                             weights=[max(d, 1e-9) for _, d in parts]))
-    events = Annotations()
-    for f, _ in parts:
-        events = events + f.events
+    events = Annotations.join(f.events for f, _ in parts)
     return Finding("postural", present, conf, float(sum(f.energy for f, _ in parts)),
                    {"sway_rms_ms2": None if sway is None else round(sway, 5),
                     "after_movement": after,

@@ -646,23 +646,6 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
     return Finding("pulse", True, conf, energy, summary, events=events)
 
 
-def join_annotations(parts: list[Annotations]) -> Annotations:
-    """``parts[0] + parts[1] + …`` in one step.
-
-    Summing pairwise re-validates the growing list at every step (quadratic in
-    the number of chunks: ~10⁵ beats over 48 chunks of a day); one construction
-    sorts the concatenation stably, which orders ties as the pairwise sums do.
-    """
-    if not parts:
-        return Annotations()
-    return Annotations(np.concatenate([a.onset for a in parts]),
-                       np.concatenate([a.duration for a in parts]),
-                       tuple(x for a in parts for x in a.label),
-                       tuple(x for a in parts for x in a.mechanism),
-                       tuple(x for a in parts for x in a.source),
-                       np.concatenate([a.value for a in parts]))
-
-
 def merge(parts: list[tuple[Finding, float]]) -> Finding:
     """Combine per-chunk findings (each with its core duration in s) into one.
 
@@ -678,7 +661,7 @@ def merge(parts: list[tuple[Finding, float]]) -> Finding:
     wts = np.array([max(d, 1e-9) for _, d in pres])
     hr = float(np.average([f.summary["heart_rate_bpm"] for f, _ in pres], weights=wts))
     beats = [b for f, _ in pres for b in f.summary["beats_s"]]
-    events = join_annotations([f.events for f, _ in pres])
+    events = Annotations.join(f.events for f, _ in pres)
     total = max(sum(d for _, d in parts), float(wts.sum()))
     conf = float(np.average([f.confidence for f, _ in pres], weights=wts))
     conf = max(conf * float(wts.sum() / total), 0.0)    # scaled by the time it was found in

@@ -1249,9 +1249,7 @@ def merge(parts: list[tuple[Finding, float]]) -> Finding:
         summary["emg"] = {"n_potentials": n_emg,
                           "rate_per_min": round(n_emg / max(minutes, 1e-9), 2),
                           "n_shapes": max(p["n_shapes"] for p in emg_parts)}
-    events = Annotations()
-    for f, _ in parts:
-        events = events + f.events
+    events = Annotations.join(f.events for f, _ in parts)
     return Finding("twitch", present, float(np.clip(conf, 0, 1)),
                    float(sum(f.energy for f, _ in parts)), summary, events=events,
                    warnings=tuple(dict.fromkeys(w for f, _ in parts for w in f.warnings)))

@@ -379,8 +379,9 @@ def test_local_level_is_blockwise_median_of_usable_samples():
     usable[6000:6500] = False                     # a whole block (250 samples) and more
     blk = int(round(twitch._LEVEL_S / 4 * fs))
     nbk = -(-n // blk)
-    med = np.array([np.median(e[i * blk:(i + 1) * blk][usable[i * blk:(i + 1) * blk]])
-                    if usable[i * blk:(i + 1) * blk].any() else np.nan for i in range(nbk)])
+    # the median over every other sample of each block (documented in _local_level)
+    med = np.array([np.median(e[i * blk:(i + 1) * blk:2][usable[i * blk:(i + 1) * blk:2]])
+                    if usable[i * blk:(i + 1) * blk:2].any() else np.nan for i in range(nbk)])
     med = np.where(np.isnan(med), np.nanmedian(med), med)
     ref = np.repeat(np.median(np.lib.stride_tricks.sliding_window_view(
         np.r_[med, med[-3:]], 4), axis=1)[:nbk], blk)[:n]

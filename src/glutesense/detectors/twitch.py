@@ -599,7 +599,7 @@ def _best_lags(pad: np.ndarray, start: np.ndarray, tmpl: np.ndarray, smax: np.nd
     if s <= 2:                                                       # a few lags: a short loop
         xc = np.empty((start.size, 2 * s + 1), dtype=np.float64)
         for i in range(2 * s + 1):
-            xc[:, i] = _dot_axes(ext[:, :, i:i + L], tmpl).sum(axis=1)
+            xc[:, i] = np.einsum("ijk,ijk->j", ext[:, :, i:i + L], tmpl)
     else:
         win = np.lib.stride_tricks.sliding_window_view(ext, L, axis=2)   # (c, nb, 2s + 1, L)
         xc = np.einsum("ijsk,ijk->js", win, tmpl)

@@ -259,6 +259,7 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
 
         io.formats()
         config["multiprocessing.context"] = "fork"
+        config["multiprocessing.initializer"] = _worker_init
     # One BLAS thread per worker, as distributed's nanny does for its workers
     # (``distributed.nanny.pre-spawn-environ``): with N workers on N cores, OpenBLAS's own
     # thread pool would oversubscribe them, and one worker would borrow a second core.
@@ -266,6 +267,13 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
     limit = _one_blas_thread() if scheduler != "sync" else contextlib.nullcontext()
     with dask.config.set(config), _Progress(), limit:
         return list(dask.compute(*tasks, **kwargs))
+
+
+def _worker_init() -> None:
+    """Set up one forked worker process of the ``processes`` scheduler."""
+    from .._process import retain_freed_memory
+
+    retain_freed_memory()
 
 
 def _one_blas_thread():
@@ -283,6 +291,9 @@ def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResu
         cluster = LocalCluster(n_workers=int(workers or os.cpu_count() or 1),
                                threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
+        from .._process import retain_freed_memory
+
+        client.run(retain_freed_memory)        # our own workers only, never a joined cluster's
     else:
         client = Client(scheduler, timeout="20s")
     try:

@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from .._process import retain_freed_memory
 from ..errors import GlutesenseError, GlutesenseWarning
 from ._app import EXIT_INPUT, EXIT_INTERNAL, app
 
@@ -106,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default", GlutesenseWarning)
         warnings.showwarning = _show_warning
         _setup_logging(debug)
+        retain_freed_memory()
         return _main(argv)
 
 

@@ -406,3 +406,123 @@ def test_envelope_subset_keeps_source_and_tempo(monkeypatch):
         assert sub.summary["source"] == full.summary["source"] == few.summary["source"] == "music"
         assert sub.summary["beat_bpm"] == pytest.approx(full.summary["beat_bpm"], rel=0.02)
         assert few.summary["beat_bpm"] == pytest.approx(case.params["bpm"], rel=0.05)
+
+
+# ----------------------------------------------------------------------------- exact shortcuts
+@pytest.mark.parametrize("fs", [50.0, 100.0, 400.0])
+def test_power_bound_bounds_every_frame_and_is_tight(fs, rng):
+    """The transform-free Parseval bound is ≥ each frame's PSD summed over all its bins
+    (offset, tone, transients and silence included), and within 25 % of it for
+    stationary white noise (else it would skip nothing)."""
+    n = int(120 * fs)
+    t = np.arange(n) / fs
+    acc = rng.normal(0.2, 0.02, (3, n))                           # offset: the mean term
+    acc[1] += 0.3 * np.sin(2 * np.pi * 7.3 * t) * (t > 60)
+    acc[2, int(30 * fs):int(30 * fs) + 40] += 5.0                 # a step-like transient
+    acc[:, int(90 * fs):int(100 * fs)] = 0.2                       # a dead (constant) stretch
+    length = V._frame_length(n, fs)
+    spectra = V._FrameSpectra(acc, fs, length, length // 2 + 1)
+    frames = np.arange(spectra.view.shape[1])
+    total = spectra.psd(frames).sum(axis=1)
+    bound = spectra.power_bound()
+    assert np.all(total <= bound * (1 + 1e-6) + 1e-15)
+    white = V._FrameSpectra(rng.normal(0, 0.01, (3, n)), fs, length, length // 2 + 1)
+    ratio = white.power_bound() / white.psd(frames).sum(axis=1)
+    assert 1.0 <= ratio.min() and np.median(ratio) < 1.25
+
+
+def _brute_window_max(x, lo, hi, skip, tau):
+    """max over ends j in [lo, hi) \\ skip of mean(x[max(0, j − τ + 1) : j + 1])."""
+    best = -np.inf
+    skip = {int(i) for i in skip}
+    for j in range(lo, hi):
+        if j not in skip:
+            seg = x[max(0, j - tau + 1):j + 1].astype(np.float64)
+            best = max(best, seg.sum() / seg.size)
+    return best
+
+
+@pytest.mark.parametrize("tau", [7, 51, 100, 218])
+def test_window_max_equals_brute_force(tau, rng):
+    """The bounded MTVV search returns the same maximum as scanning every window end,
+    with bursts, excluded (voluntary) ends, unsettled starts and short head windows."""
+    q = max(1, tau // 10)
+    for trial in range(6):
+        n = q * rng.integers(40, 200)
+        x = (rng.normal(0, 1, n) ** 2).astype(np.float32)
+        if trial % 2:
+            b = rng.integers(0, n - tau)
+            x[b:b + tau // 2 + 1] += 30.0                          # a burst
+        lo = int(rng.integers(0, 3 * tau)) if trial < 4 else 0   # head windows when < τ − 1
+        hi = int(rng.integers(lo + 1, n + 1))
+        skip = np.unique(rng.integers(lo, hi, rng.integers(0, (hi - lo) // 2 + 1)))
+        got = V._window_max(x, lo, hi, skip, tau, q)
+        want = _brute_window_max(x, lo, hi, skip, tau)
+        assert got == pytest.approx(want, rel=1e-9), (trial, lo, hi)
+    assert V._window_max(np.ones(10 * q, np.float32), 3, 5, np.array([3, 4]), tau, q) == -np.inf
+
+
+def test_iso_equals_whole_record_float64_weighting(monkeypatch):
+    """a_w, VDV, peak and MTVV from the chunked float32 overlap-save evaluation equal a
+    float64 weighting of the whole record with iso2631.weight (voluntary samples zeroed
+    before and after weighting), with and without the per-cell sums."""
+    from glutesense.dsp import iso2631
+
+    fs = 100.0
+    case = vs.make("vehicle", 400.0, fs, seed=21)
+    acc = case.acc
+    n = acc.shape[1]
+    t = np.arange(n) / fs
+    vol = ((t > 100) & (t < 112)) | ((t > 330.05) & (t < 330.5))
+    x = np.where(vol, 0.0, acc)
+    w = np.vstack([iso2631.weight(x[:2], fs, "Wd", axis=-1), iso2631.weight(x[2], fs, "Wk")])
+    w[:, vol] = 0.0
+    keep = ~vol
+    settled = keep & (t >= V.SETTLE_S)
+    run = iso2631.running_rms(w[2], fs)
+    want = {"sq": (w**2).sum(axis=1), "z4": np.sum(w[2] ** 4),
+            "zmax": np.abs(w[2][settled]).max(), "mtvv": run[settled].max()}
+    for chunk in (V._ISO_CHUNK, 1):                    # 1 → chunks of 4 filter lengths
+        monkeypatch.setattr(V, "_ISO_CHUNK", chunk)
+        for cells in (False, True):
+            got = V._iso(acc, fs, vol, 512, cells=cells)
+            np.testing.assert_allclose(got.sq, want["sq"], rtol=2e-6)
+            assert got.z4 == pytest.approx(want["z4"], rel=2e-6)
+            assert got.zmax == pytest.approx(want["zmax"], rel=2e-6)
+            assert got.mtvv == pytest.approx(want["mtvv"], rel=2e-6)
+            assert got.n == int(keep.sum())
+            if cells:
+                assert got.cell_sq.sum(axis=1) == pytest.approx(want["sq"], rel=2e-6)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
+def test_frames_below_the_power_bound_are_skipped_without_changing_the_result(fs, monkeypatch):
+    """Quiet sensor noise with a few strong transients: only a few frames can carry
+    vibration, the others are not transformed; forcing every frame through the
+    transform gives the same finding."""
+    rng = np.random.default_rng(5)
+    n = int(1800 * fs)
+    acc = rng.normal(0.0, 0.01, (3, n))
+    for t0 in (100.0, 300.0, 420.0):
+        i = int(t0 * fs)
+        s = np.arange(int(0.3 * fs)) / fs
+        acc[2, i:i + s.size] += 2.0 * np.exp(-s / 0.03) * np.sin(2 * np.pi * 15.0 * s)
+    rows = []
+    power = V._FrameSpectra.power
+
+    def counted(self, sel):
+        rows.append(len(sel))
+        return power(self, sel)
+
+    monkeypatch.setattr(V._FrameSpectra, "power", counted)
+    fast = V.detect(_prep(acc, fs, 0.01))
+    n_fast = sum(rows)
+    rows.clear()
+    monkeypatch.setattr(V._FrameSpectra, "power_bound",
+                        lambda self: np.full(self.view.shape[1], np.inf))
+    full = V.detect(_prep(acc, fs, 0.01))
+    n_frames = 1 + (n - V._frame_length(n, fs)) // (V._frame_length(n, fs) // 2)
+    assert sum(rows) == n_frames                       # every frame, once
+    assert n_fast <= V._FLOOR_FRAMES + 12              # the floor frames and the transients'
+    assert not fast.present and fast.summary["coverage"] > 0       # some vibration frames
+    assert fast.summary == full.summary and fast.confidence == full.confidence

@@ -6,11 +6,14 @@ Method
 ------
 The gravity-free body-frame acceleration is cut into Welch frames of
 ≈ :data:`FRAME_S` seconds (a power of two in samples, 50 % overlap; frames
-touching voluntary movement are skipped): strided float32 views of one copy of
-the signal, transformed in batches, so memory stays bounded and a day at 100 Hz
+touching voluntary movement are skipped): strided views of the signal,
+transformed in float32 batches, so memory stays bounded and a day at 100 Hz
 takes well under a second. Per frame, one FFT per axis of the Hann-windowed
 frame gives the power spectral density (Welch, 1967; the frame mean is removed
-exactly in the spectrum). For the vibration frames only — at most
+exactly in the spectrum). A frame whose whole power (Parseval: Hann-weighted
+sums of x and x², no transform) stays below the vibration threshold cannot be a
+vibration frame and is only transformed when its spectrum is needed after all
+(see :func:`_frames`). For the vibration frames only — at most
 :data:`_ENV_FRAMES` of them, evenly spaced, since a long vibration only repeats
 the estimate — a second FFT gives
 
@@ -57,8 +60,9 @@ parabolic interpolation of the log spectrum (Smith & Serra, 1987).
 
 ISO 2631-1 quantities use :mod:`glutesense.dsp.iso2631` (Wd on the two
 horizontal rows, Wk on the vertical; the seated-health factors 1.4, 1.4, 1.0;
-the minimum-phase FIR applied by float32 FFT convolution, whose rounding,
-~1e-6 of the signal r.m.s., is far below any reported level),
+the minimum-phase FIR applied by float32 overlap-save FFT convolution, whose
+rounding, ~1e-7 of the signal r.m.s., is far below any reported level; MTVV by
+an exact bounded search over blocks of the running mean square),
 evaluated in chunks over the non-voluntary samples (voluntary samples are set
 to zero before weighting so that their large accelerations do not leak through
 the filters), on ``prepared.acc_iso`` when given: the acceleration with only
@@ -84,6 +88,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -176,8 +181,8 @@ class _Frames:
     fm: np.ndarray                # modulation-spectrum bin frequencies, Hz
     usable: np.ndarray            # frame free of voluntary movement
     vib: np.ndarray               # frame carries vibration
-    snr: np.ndarray               # excess band power / noise band power
-    excess_var: np.ndarray        # excess band variance, (m/s²)²
+    snr: np.ndarray               # excess band power / noise band power (NaN: skipped, < s_min)
+    excess_var: np.ndarray        # excess band variance, (m/s²)² (NaN: skipped)
     peak_hz: np.ndarray           # strongest band peak (interpolated), Hz
     peaky: np.ndarray             # envelope peakiness mean(e²)/mean(e)² (NaN: not evaluated)
     psd_sum: np.ndarray           # Σ PSD over vibration frames
@@ -211,33 +216,51 @@ def _interp_peak(p: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 class _FrameSpectra:
-    """Strided float32 frames of the acceleration and their spectra, computed on demand.
+    """Strided frames of the acceleration and their float32 spectra, computed on demand.
 
-    The frames are views into one float32 copy of the signal (no gather of
-    overlapping samples until a batch is transformed). The Hann-windowed PSD is
-    the FFT of the windowed frame with the frame mean removed exactly in the
+    The frames are strided views of the signal (no gather of overlapping samples
+    until a batch is transformed; a batch is copied into one C-ordered float32
+    block and windowed, so the FFT reads contiguous rows). The Hann-windowed PSD
+    is the FFT of the windowed frame with the frame mean removed exactly in the
     spectrum (the periodic Hann window's transform is ``L/2, −L/4`` at bins 0
     and 1 and zero elsewhere, so ``X_w[k] −= mean·W[k]``); it is one-sided (DC
-    and Nyquist not doubled) and summed over the three axes.
+    and Nyquist not doubled) and summed over the three axes. The sums of x and
+    x² over each 1/32 of a frame (the frame means, :meth:`power_bound`) are taken
+    once.
     """
 
     def __init__(self, acc: np.ndarray, fs: float, length: int, n_keep: int) -> None:
         hop = length // 2
-        n = acc.shape[1]
         self.length, self.n_keep = length, n_keep
-        self.view = sliding_window_view(acc.astype(np.float32), length, axis=1)[:, ::hop]
-        hop_sum = np.add.reduceat(acc, np.arange(0, n, hop), axis=1)
+        self.view = sliding_window_view(acc, length, axis=1)[:, ::hop]
         nf = self.view.shape[1]
-        self.mean = (hop_sum[:, :nf] + hop_sum[:, 1:nf + 1]) / length          # (3, frames)
+        k = min(32, length)                       # segments per frame
+        xs = acc[:, :(nf + 1) * hop].reshape(3, -1, length // k)
+        self.seg1 = np.einsum("abk->ab", xs)      # Σ x, Σ x² per segment (einsum: fast
+        self.seg2 = np.einsum("abk,abk->ab", xs, xs)            # short sums, float64)
+        hop_sum = self.seg1.reshape(3, nf + 1, k // 2).sum(axis=-1)
+        self.mean = (hop_sum[:, :nf] + hop_sum[:, 1:]) / length                 # (3, frames)
         win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length)     # periodic Hann
         self.win = win.astype(np.float32)
         self.scale = 2.0 / (fs * np.sum(win**2))
 
-    def psd(self, sel: np.ndarray) -> np.ndarray:
-        """Hann PSD (B, n_keep) of the frames *sel*, float64, summed over the axes."""
-        seg = self.view[:, sel]
-        seg *= self.win
-        spec = sp_fft.rfft(seg, axis=-1)[..., :self.n_keep]
+    def frames(self, sel: np.ndarray, window: bool = True) -> np.ndarray:
+        """The frames *sel* as one C-ordered (3, B, L) float32 block (Hann-windowed):
+        copied from the strided float64 view, rounded to float32, then windowed."""
+        out = np.empty((3, sel.size, self.length), np.float32)
+        starts = np.flatnonzero(np.diff(sel, prepend=-2) != 1)          # runs of consecutive
+        if starts.size > 128:
+            out[...] = np.take(self.view, sel, axis=1)
+        else:
+            for a, b in zip(starts, np.r_[starts[1:], sel.size]):
+                out[:, a:b] = self.view[:, sel[a]:sel[a] + (b - a)]
+        if window:
+            out *= self.win
+        return out
+
+    def power(self, sel: np.ndarray) -> np.ndarray:
+        """``Σ_axes |X_w|²`` (B, n_keep) of the frames *sel*, float32, not yet scaled."""
+        spec = sp_fft.rfft(self.frames(sel), axis=-1)[..., :self.n_keep]
         m = self.mean[:, sel]
         spec[..., 0] -= (m * (self.length / 2)).astype(np.float32)
         spec[..., 1] += (m * (self.length / 4)).astype(np.float32)
@@ -247,11 +270,43 @@ class _FrameSpectra:
             a = np.abs(row)
             a *= a
             p += a
+        return p
+
+    def power_bound(self) -> np.ndarray:
+        """Upper bound (float64, per frame) on the PSD row summed over all its bins.
+
+        By Parseval the one-sided PSD summed over ``0 … L/2`` is
+        ``scale·L/2·Σ_axes Σ_t w_t²(x_t − m)²`` (w the Hann window, m the frame
+        mean). Bounding w² on each 1/32 of the frame by its maximum there gives
+        ``Σ_segments max(w²)·Σ_segment (x − m)²`` (8 % above the exact value for
+        a stationary signal), from the sums of x and x² over the segments: no
+        transform. The spectra themselves are float32, so a margin of 1e-4 of the
+        sums' absolute size (far above float32 rounding) is added.
+        """
+        length = self.length
+        nf = self.view.shape[1]
+        k = min(32, length)                       # segments per frame
+        g = length // k                           # samples per segment
+        s1 = sliding_window_view(self.seg1, k, axis=1)[:, ::k // 2][:, :nf]   # (3, frames, k)
+        s2 = sliding_window_view(self.seg2, k, axis=1)[:, ::k // 2][:, :nf]
+        m = self.mean[..., None]
+        var = s2 - 2 * m * s1 + g * m**2
+        var += 1e-4 * (s2 + 2 * np.abs(m * s1) + g * m**2)
+        w2 = np.square(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(length) / length))
+        w2max = w2.reshape(k, g).max(axis=1)
+        return self.scale * (length / 2) * (np.maximum(var, 0.0) * w2max).sum(axis=(0, 2))
+
+    def scaled(self, p: np.ndarray) -> np.ndarray:
+        """PSD (float64, (m/s²)²/Hz) from :meth:`power` rows: scale, DC and Nyquist halved."""
         psd = p.astype(np.float64) * self.scale
-        psd[:, 0] *= 0.5
+        psd[..., 0] *= 0.5
         if self.length // 2 < self.n_keep:
-            psd[:, self.length // 2] *= 0.5
+            psd[..., self.length // 2] *= 0.5
         return psd
+
+    def psd(self, sel: np.ndarray) -> np.ndarray:
+        """Hann PSD (B, n_keep) of the frames *sel*, float64, summed over the axes."""
+        return self.scaled(self.power(sel))
 
     def envelope(self, sel: np.ndarray, i0: int) -> np.ndarray:
         """``Σ_axes |z|²`` (B, L) of the analytic signal of the band from bin *i0* up.
@@ -259,7 +314,7 @@ class _FrameSpectra:
         One-sided rectangular-window spectrum doubled in the band, zero elsewhere
         (the frame mean sits at DC, outside the band, and drops out).
         """
-        spec = sp_fft.rfft(self.view[:, sel], axis=-1)[..., :self.n_keep]
+        spec = sp_fft.rfft(self.frames(sel, window=False), axis=-1)[..., :self.n_keep]
         spec[..., :i0] = 0.0
         spec *= 2.0
         z = sp_fft.ifft(spec, n=self.length, axis=-1)
@@ -270,12 +325,21 @@ def _frames(acc: np.ndarray, fs: float, vol: np.ndarray, length: int, noise_psd:
             band: tuple[float, float]) -> _Frames:
     """Spectra, envelopes and per-frame decisions for all frames (batched FFTs).
 
-    The sensor-noise PSD used is the smaller of *noise_psd* (from the prepared
+    Each frame is transformed at most once (its float32 power row is kept: at
+    most 4 bytes per sample of the record), and only when needed: the
+    :data:`_FLOOR_FRAMES` frames of the noise floor, then the frames whose total
+    power (:meth:`_FrameSpectra.power_bound`, Parseval, no transform) could
+    reach the vibration threshold; the others cannot be vibration frames, and
+    are transformed only if no frame is one (the median SNR then runs over all
+    frames) or if a source is to be named. The sensor-noise PSD used is the smaller of *noise_psd* (from the prepared
     noise RMS) and the median over the band of the mean PSD of up to
     :data:`_FLOOR_FRAMES` evenly spaced frames: a stationary vibration that
     filled the preprocessing's noise band (tones above fs/4) cannot then hide
     itself, while lines and resonances leave the median at the noise floor.
-    Envelopes (Hilbert) are computed for the vibration frames only.
+    The features that name a source (the vibration frames' mean PSD, every
+    frame's peak frequency, the Hilbert envelopes of the vibration frames) are
+    only computed when vibration may be present (:func:`_presence`); otherwise
+    they are left at zero / NaN.
     """
     n = acc.shape[1]
     hop = length // 2
@@ -295,32 +359,72 @@ def _frames(acc: np.ndarray, fs: float, vol: np.ndarray, length: int, noise_psd:
     mod_win = np.abs(np.fft.rfft(win)[:nm]) ** 2
     spectra = _FrameSpectra(acc, fs, length, n_keep)
     idx_use = np.flatnonzero(usable)
+    power = np.empty((idx_use.size, n_keep), np.float32)     # rows of idx_use (when `have`)
+    have = np.zeros(idx_use.size, bool)
+
+    def compute(pos: np.ndarray) -> None:
+        pos = pos[~have[pos]]
+        for b0 in range(0, pos.size, _BATCH_FRAMES):
+            part = pos[b0:b0 + _BATCH_FRAMES]
+            power[part] = spectra.power(idx_use[part])
+        have[pos] = True
+
     if idx_use.size:
-        sub = idx_use[np.unique(np.linspace(0, idx_use.size - 1, _FLOOR_FRAMES).astype(int))]
-        own = float(np.median(spectra.psd(sub).mean(axis=0)[i0:]))
+        sub = np.unique(np.linspace(0, idx_use.size - 1, _FLOOR_FRAMES).astype(int))
+        compute(sub)
+        own = float(np.median(spectra.scaled(power[sub]).mean(axis=0)[i0:]))
         noise_psd = min(noise_psd, own) if noise_psd > 0 else own
     noise_band = noise_psd * n_in * df
 
     out = _Frames(f, fm, usable, np.zeros(n_frames, bool), np.zeros(n_frames),
                   np.zeros(n_frames), np.full(n_frames, np.nan), np.full(n_frames, np.nan),
                   np.zeros(n_keep), np.zeros(nm), mod_win, noise_psd)
-    win32 = win.astype(np.float32)
-    for b0 in range(0, idx_use.size, _BATCH_FRAMES):
-        sel = idx_use[b0:b0 + _BATCH_FRAMES]
-        psd = spectra.psd(sel)
-        pb = psd[:, i0:]
-        excess = (pb.sum(axis=1) - noise_psd * n_in) * df
+    # A frame carries vibration when its band power (Σ PSD over the band bins) reaches
+    # s_min; frames whose whole power (Parseval bound) stays below it cannot, and are not
+    # transformed unless their SNR is needed after all (no vibration frame: the median
+    # SNR is taken over all frames; or a source to name: every frame's peak).
+    s_min = max((1.0 + MIN_SNR) * noise_psd * n_in, noise_psd * n_in + MIN_RMS_MS2**2 / df)
+    if noise_psd > 0 and idx_use.size:
+        compute(np.flatnonzero(spectra.power_bound()[idx_use] >= s_min * (1 - 1e-6)))
+    else:
+        compute(np.arange(idx_use.size))
+
+    def decide() -> np.ndarray:
+        """Per-frame band power, SNR and decision of the transformed frames."""
+        pos = np.flatnonzero(have)
+        p = power[pos]
+        band_sum = p[:, i0:].sum(axis=1, dtype=np.float64)   # (Nyquist bin, in the band: ½)
+        if i0 <= length // 2 < n_keep:
+            band_sum -= 0.5 * p[:, length // 2]
+        excess = (band_sum * spectra.scale - noise_psd * n_in) * df
         snr = excess / noise_band
         vib = (snr >= MIN_SNR) & (excess >= MIN_RMS_MS2**2)
-        out.peak_hz[sel] = _interp_peak(psd, i0 + np.argmax(pb, axis=1)) * df
+        sel = idx_use[pos]
         out.snr[sel], out.excess_var[sel], out.vib[sel] = snr, np.maximum(excess, 0.0), vib
-        if vib.any():
-            out.psd_sum += psd[vib].sum(axis=0)
+        return vib
+
+    if not decide().any() and not have.all():
+        compute(np.flatnonzero(~have))
+        decide()
+    out.snr[idx_use[~have]] = np.nan            # not transformed: below s_min, SNR unknown
+    out.excess_var[idx_use[~have]] = np.nan
+    vib = out.vib[idx_use]
+    if not _presence(usable, out.vib, hop, fs)[2]:
+        return out                  # no source to name: its features are not needed
+    compute(np.flatnonzero(~have))
+    for b0 in range(0, idx_use.size, _BATCH_FRAMES):
+        psd = spectra.scaled(power[b0:b0 + _BATCH_FRAMES])
+        v = vib[b0:b0 + _BATCH_FRAMES]
+        if v.any():
+            out.psd_sum += psd[v].sum(axis=0)
+        k = i0 + np.argmax(psd[:, i0:], axis=1)
+        out.peak_hz[idx_use[b0:b0 + _BATCH_FRAMES]] = _interp_peak(psd, k) * df
     # Envelope statistics from at most _ENV_FRAMES vibration frames, evenly spaced over them
     # (a long vibration is stationary enough that more frames only repeat the estimate).
     idx_vib = np.flatnonzero(out.vib)
     if idx_vib.size > _ENV_FRAMES:
         idx_vib = idx_vib[np.unique(np.linspace(0, idx_vib.size - 1, _ENV_FRAMES).astype(int))]
+    win32 = win.astype(np.float32)
     for b0 in range(0, idx_vib.size, _BATCH_FRAMES):
         sel = idx_vib[b0:b0 + _BATCH_FRAMES]
         env = spectra.envelope(sel, i0)                                   # (B, L)
@@ -487,75 +591,202 @@ class _Iso:
     cell_n: np.ndarray       # (n_cells,) non-voluntary samples per cell
 
 
+@lru_cache(maxsize=64)
+def _fast_len(n: int) -> int:
+    """Smallest 2^a·3^b ≥ *n*: pocketfft's fastest real-FFT lengths (the rule of
+    :func:`glutesense.dsp.iso2631.weight`, so a short record gets the same transform)."""
+    n = int(n)
+    best, p3 = 1 << max(0, (n - 1).bit_length()), 1
+    while p3 < n:
+        best = min(best, p3 << ((n + p3 - 1) // p3 - 1).bit_length())
+        p3 *= 3
+    return min(best, p3)
+
+
+@lru_cache(maxsize=16)
+def _weighting_spectra(fs: float, nfft: int) -> np.ndarray:
+    """(3, 1, nfft//2 + 1) complex64: the *nfft*-point real FFT of the Wd (rows 0, 1) and Wk
+    (row 2) FIRs of :func:`glutesense.dsp.iso2631.weighting_fir`, cached."""
+    wd = sp_fft.rfft(iso2631.weighting_fir("Wd", fs), nfft)
+    wk = sp_fft.rfft(iso2631.weighting_fir("Wk", fs), nfft)
+    h = np.stack([wd, wd, wk])[:, None, :].astype(np.complex64)
+    h.setflags(write=False)
+    return h
+
+
+def _ols_plan(n: int, m: int) -> tuple[int, int, int]:
+    """FFT length, block step and block count to weight *n* samples with an *m*-tap FIR.
+
+    One block when it is no longer than 4m; else overlap-save blocks of the power
+    of two ≥ 4m (a quarter of each block is history). All blocks of an axis are
+    transformed in one call, which pocketfft vectorises across rows: eight
+    cache-sized transforms cost about half one long transform of the same samples.
+    """
+    nfft = min(_fast_len(n + m - 1), 1 << (4 * m - 1).bit_length())
+    step = nfft - m + 1
+    return nfft, step, -(-n // step)
+
+
+def _weighted(x: np.ndarray, fs: float, m: int, n: int, row: int) -> np.ndarray:
+    """a_w (nb, step) float32 of one axis *x*: Wd for rows 0, 1 (h1, h2), Wk for row 2 (v);
+    sample *j* of block *i* is output ``i·step + j`` (outputs from *n* on are the ring-out
+    of the zero padding).
+
+    *x* (float32) holds m − 1 samples of filter history and then the *n* samples,
+    zero-padded to ``nb·step + m − 1`` (:func:`_ols_plan`). Overlap-save FFT
+    convolution: block *i* starts at ``i·step`` and its last *step*
+    circular-convolution outputs are exact.
+    """
+    nfft, step, nb = _ols_plan(n, m)
+    spec = sp_fft.rfft(sliding_window_view(x, nfft)[::step][:nb], axis=-1)
+    spec *= _weighting_spectra(fs, nfft)[row]
+    return sp_fft.irfft(spec, nfft, axis=-1)[:, m - 1:]
+
+
+def _weighted_row(x: np.ndarray, src: np.ndarray, held: tuple, fs: float, m: int, n: int,
+                  row: int) -> np.ndarray:
+    """:func:`_weighted` of one axis *src* (the samples in *x*'s slot ``held[0]``, the rest of
+    *x* being zero history/padding), with the voluntary samples ``held[1]`` (runs ``held[2]``)
+    set to zero before weighting and the outputs at ``held[3]`` (chunk indices) and after
+    *n* set to zero."""
+    slot, vol, spans, vi = held
+    slot[:] = src
+    if len(spans) > 64:
+        slot[vol] = 0.0
+    for r0, r1 in spans if len(spans) <= 64 else ():
+        slot[r0:r1] = 0.0
+    w = _weighted(x, fs, m, n, row)                       # (nb, step), sample i·step + j
+    step, nb = w.shape[1], w.shape[0]
+    w[vi // step, vi % step] = 0.0                        # voluntary samples do not count
+    w[nb - 1, n - (nb - 1) * step:] = 0.0                 # nor the padding's ring-out
+    return w
+
+
 def _iso(acc: np.ndarray, fs: float, vol: np.ndarray, hop: int, cells: bool = True) -> _Iso:
     """Weighted signals in chunks (with filter history) and their sums over non-voluntary samples.
 
     Each chunk is filtered together with the preceding filter-length of samples,
     so the result equals one pass over the whole record (float32 FFT
-    convolution: relative rounding ~1e-6 of the chunk's r.m.s.). The peak (crest
-    factor) and MTVV skip the first :data:`SETTLE_S` seconds, where the causal
-    filters still ring on the switched-on record, unless the record is shorter.
-    The per-cell sums (*cells*; cells of *hop* samples) are only needed for the
-    episodes and the energy of present vibration.
+    convolution: relative rounding ~1e-7 of the chunk's r.m.s.), with the FIRs of
+    :func:`glutesense.dsp.iso2631.weighting_fir` (the convolution of
+    :func:`glutesense.dsp.iso2631.weight`, here by overlap-save, see
+    :func:`_weighted`). Sums of squares are accumulated in float64 from the
+    float32 squares. The peak (crest factor) and MTVV skip the first
+    :data:`SETTLE_S` seconds, where the causal filters still ring on the
+    switched-on record, unless the record is shorter. The per-cell sums (*cells*;
+    cells of *hop* samples) are only needed for the episodes and the energy of
+    present vibration.
     """
     n = acc.shape[1]
-    n_taps = max(iso2631.weighting_fir("Wd", fs).size, iso2631.weighting_fir("Wk", fs).size)
+    m = max(iso2631.weighting_fir("Wd", fs).size, iso2631.weighting_fir("Wk", fs).size)
     tau = max(1, int(round(fs)))
+    q = max(1, tau // 10)                   # block length of the MTVV search
     settle = int(SETTLE_S * fs) if n > 2 * SETTLE_S * fs else 0
-    chunk = max(hop, (max(_ISO_CHUNK, 4 * n_taps) // hop) * hop)
+    chunk = max(hop, (max(_ISO_CHUNK, 4 * m) // hop) * hop)
     n_cells = -(-n // hop) if cells else 0
     out = _Iso(np.zeros(3), 0.0, 0.0, 0.0, n - int(np.count_nonzero(vol)), np.zeros((3, n_cells)),
                np.zeros(n_cells), np.zeros(n_cells))
+    prev = np.zeros(0, np.float32)          # a_wz² of the previous chunk's last τ samples
     for s in range(0, n, chunk):
         e = min(n, s + chunk)
-        lo = max(0, s - n_taps)
-        seg = acc[:, lo:e].astype(np.float32)
-        any_vol = bool(vol[lo:e].any())
-        if any_vol:
-            seg[:, vol[lo:e]] = 0.0
-        wxy = iso2631.weight(seg[:2], fs, "Wd", dtype=np.float32)
-        wz = iso2631.weight(seg[2], fs, "Wk", dtype=np.float32)
-        keep = ~vol[s:e]
-        cur_xy, cur_z = wxy[:, s - lo:], wz[s - lo:]
-        if any_vol:
-            cur_xy[:, ~keep] = 0.0
-            cur_z[~keep] = 0.0
-        z = cur_z.astype(np.float64)
-        z2 = z * z
-        out.z4 += float(np.einsum("i,i->", z2, z2))         # (no BLAS thread wake-up)
-        # running r.m.s. (τ = 1 s, ISO 2631-1 eq. 2): a running sum of a_wz² over τ,
-        # continued from the previous chunk's last τ samples
-        h0 = max(lo, s - tau)
-        prev = np.square(wz[h0 - lo:s - lo], dtype=np.float64)
-        if any_vol:
-            prev[vol[h0:s]] = 0.0
-        run2 = _running_mean(np.concatenate([prev, z2]), tau)[prev.size:]
-        settled = keep if settle <= s else keep & (np.arange(s, e) >= settle)
-        if settled.any():
-            az = np.abs(z)
-            if not settled.all():
-                az = np.where(settled, az, 0.0)
-                run2 = np.where(settled, run2, 0.0)
-            out.zmax = max(out.zmax, float(az.max()))
-            out.mtvv = max(out.mtvv, math.sqrt(max(float(run2.max()), 0.0)))
+        c = e - s
+        h0 = s - (m - 1)                    # first history sample (zeros before the record)
+        a = max(0, h0)
+        _, step, nb = _ols_plan(c, m)
+        any_vol = bool(vol[a:e].any())
+        vi = np.flatnonzero(vol[s:e]) if any_vol else np.zeros(0, int)
+        spans = _runs(vol[a:e]) if any_vol else []
+        x = np.empty(nb * step + m - 1, np.float32)      # one axis, reused (small temporaries:
+        x[:a - h0] = 0.0                                  # the axes are transformed in turn)
+        x[e - h0:] = 0.0
+        held = (x[a - h0:e - h0], vol[a:e], spans, vi)
+
+        # ---- vertical: a_wz² (float32) after the previous chunk's last τ, zero-padded
+        p = prev.size
+        z2buf = np.empty(-(-(p + nb * step) // q) * q, np.float32)
+        z2buf[:p] = prev
+        np.square(_weighted_row(x, acc[2, a:e], held, fs, m, c, 2), out=z2buf[p:p + nb * step].reshape(nb, step))
+        z2buf[p + nb * step:] = 0.0
+        z2 = z2buf[p:p + c]
+        sum_z2 = float(np.add.reduce(z2, dtype=np.float64))
+        out.z4 += float(np.einsum("i,i->", z2, z2, dtype=np.float64))   # (no BLAS)
+        off = max(0, settle - s)                # first settled sample of the chunk
+        if off < c:
+            top = _window_max(z2buf, p + off, p + c, p + vi[vi >= off], tau, q)
+            if top > -np.inf:                   # |a_wz| = √(a_wz²) (float32 rounding)
+                out.zmax = max(out.zmax, math.sqrt(float(z2[off:].max())))
+                out.mtvv = max(out.mtvv, math.sqrt(max(top, 0.0)))
+        prev = z2[-tau:].copy()
+        # ---- horizontal
         if cells:
-            bounds = np.arange(0, e - s, hop)
+            bounds = np.arange(0, c, hop)
             cell = np.arange(s // hop, s // hop + bounds.size)
-            out.cell_sq[:2, cell] = np.add.reduceat(np.square(cur_xy), bounds, axis=1,
-                                                     dtype=np.float64)
-            out.cell_sq[2, cell] = np.add.reduceat(z2, bounds)
+            for row in (0, 1):
+                w2 = np.square(_weighted_row(x, acc[row, a:e], held, fs, m, c, row))
+                w2 = w2.reshape(-1)[:c]
+                out.cell_sq[row, cell] = np.add.reduceat(w2, bounds, dtype=np.float64)
+            out.cell_sq[2, cell] = np.add.reduceat(z2, bounds, dtype=np.float64)
             out.sq += out.cell_sq[:, cell].sum(axis=1)
             a2 = np.einsum("ij,ij->j", acc[:, s:e], acc[:, s:e])
+            keep = ~vol[s:e]
             if any_vol:
                 a2[~keep] = 0.0
                 out.cell_n[cell] = np.add.reduceat(keep.astype(float), bounds)
             else:
-                out.cell_n[cell] = np.diff(np.r_[bounds, e - s])
+                out.cell_n[cell] = np.diff(np.r_[bounds, c])
             out.cell_acc[cell] = np.add.reduceat(a2, bounds)
         else:
-            xy = cur_xy.astype(np.float64)
-            out.sq += np.r_[np.einsum("ij,ij->i", xy, xy), z2.sum()]
+            for row in (0, 1):
+                w = _weighted_row(x, acc[row, a:e], held, fs, m, c, row)
+                out.sq[row] += float(np.einsum("ij,ij->", w, w, dtype=np.float64))
+            out.sq[2] += sum_z2
     return out
+
+
+def _window_max(x: np.ndarray, lo: int, hi: int, skip: np.ndarray, tau: int, q: int) -> float:
+    """Largest mean of *x* (≥ 0) over the *tau* samples ending at a sample of ``[lo, hi)``
+    not in *skip* (sorted indices), or −inf if there is none.
+
+    ``x.size`` is a multiple of *q*. Windows whose start would precede the array
+    (the first τ − 1 samples) average the samples available, as
+    :func:`_running_mean`. Exact search by bounds: every window ending in block
+    *K* (of *q* samples) lies within the blocks ``K − D + 1 … K``
+    (D = ⌊(τ − 1)/q⌋ + 2), so their sum bounds it; only the blocks whose bound
+    reaches the best window found so far are evaluated sample by sample. With
+    stationary a_wz² that is a few blocks; when it is most of them, the running
+    mean is computed everywhere instead.
+    """
+    elig = np.zeros(x.size, bool)
+    elig[lo:hi] = True
+    elig[skip] = False
+    if hi - lo <= skip.size:
+        return -np.inf
+    if lo < tau - 1:                                     # windows shorter than τ
+        return float(_running_mean(x.astype(np.float64), tau)[elig].max())
+    nblk = x.size // q
+    blk = np.einsum("kq->k", x.reshape(nblk, q)).astype(np.float64)   # (float32: ≤ 1e-6)
+    csum = np.concatenate([[0.0], np.cumsum(blk)])
+    d = (tau - 1) // q + 2
+    k = np.arange(nblk)
+    bound = csum[k + 1] - csum[np.maximum(k + 1 - d, 0)]
+    n_elig = np.clip(np.minimum(hi, (k + 1) * q) - np.maximum(lo, k * q), 0, None)
+    n_elig -= np.bincount(skip // q, minlength=nblk)
+    bound[n_elig <= 0] = -np.inf
+
+    def best_in(blocks: np.ndarray) -> float:
+        idx = blocks[:, None] * q - (tau - 1) + np.arange(q + tau - 1)
+        g = x[np.maximum(idx, 0)].astype(np.float64)           # (negative: ends < τ − 1,
+        cs = np.cumsum(g, axis=1)                                # not eligible)
+        win = cs[:, tau - 1:].copy()
+        win[:, 1:] -= cs[:, :q - 1]
+        ok = elig[blocks[:, None] * q + np.arange(q)]
+        return float(np.max(win, where=ok, initial=-np.inf)) / tau
+
+    top = best_in(np.array([int(np.argmax(bound))]))
+    cand = np.flatnonzero(bound * (1.0 - 1e-5) >= top * tau)
+    if cand.size * (q + tau) > x.size:
+        return float(_running_mean(x.astype(np.float64), tau)[elig].max())
+    return max(top, best_in(cand))
 
 
 def _running_mean(x: np.ndarray, tau: int) -> np.ndarray:
@@ -569,6 +800,17 @@ def _running_mean(x: np.ndarray, tau: int) -> np.ndarray:
     tot[:head] /= np.arange(1, head + 1)
     tot[head:] /= tau
     return tot
+
+
+def _presence(usable: np.ndarray, vib: np.ndarray, hop: int, fs: float
+              ) -> tuple[float, float, bool]:
+    """Coverage (vibration frames / analysed frames), the longest vibration episode in s,
+    and whether vibration may be present (≥ 2 frames covering half the analysed time or
+    forming an episode of :data:`MIN_EPISODE_S`), in which case its source is decided."""
+    n_use, n_vib = int(np.count_nonzero(usable)), int(np.count_nonzero(vib))
+    coverage = n_vib / n_use if n_use else 0.0
+    longest_s = max(((b - a + 1) * hop / fs for a, b in _runs(vib)), default=0.0)
+    return coverage, longest_s, n_vib >= 2 and (coverage >= 0.5 or longest_s >= MIN_EPISODE_S)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -674,10 +916,7 @@ def detect(prepared: Prepared) -> Finding:
 
     n_use = int(fr.usable.sum())
     n_vib = int(fr.vib.sum())
-    coverage = n_vib / n_use if n_use else 0.0
-    runs = _runs(fr.vib)
-    longest_s = max(((b - a + 1) * hop / fs for a, b in runs), default=0.0)
-    candidate = n_vib >= 2 and (coverage >= 0.5 or longest_s >= MIN_EPISODE_S)
+    coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
     snr_med = float(np.median(fr.snr[fr.vib])) if n_vib else (
         float(np.median(fr.snr[fr.usable])) if n_use else 0.0)
     snr_db = 10 * math.log10(snr_med) if snr_med > 0 else None

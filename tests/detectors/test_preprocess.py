@@ -246,3 +246,74 @@ def test_noise_estimate_on_a_long_recording():
     x[vol] += 2.0 * np.sin(2 * np.pi * 1.8 * t[vol]) + 0.5 * rng.standard_normal(vol.sum())
     est = pp._noise_rms(x, fs, vol)
     assert 0.9 * noise < est < 1.1 * noise
+
+
+@pytest.mark.parametrize("hop,n", [(25, 10_013), (13, 5_000)])
+def test_minus_upsampled_writes_into_a_strided_view(hop, n):
+    """With *out* a column slice of a larger array (strided rows) the result lands there
+    and equals the freshly allocated one; nothing outside the slice is touched."""
+    rng = np.random.default_rng(n)
+    low = rng.standard_normal((3, n // hop))
+    x = rng.standard_normal((3, n))
+    big = np.full((3, n + 40), 7.0)
+    got = pp._minus_upsampled(x, low, hop, out=big[:, 20:20 + n])
+    assert np.shares_memory(got, big)
+    np.testing.assert_array_equal(big[:, 20:20 + n], pp._minus_upsampled(x, low, hop))
+    assert (big[:, :20] == 7.0).all() and (big[:, 20 + n:] == 7.0).all()
+
+
+def test_segments_written_in_place_match_each_segment_alone():
+    """With an orientation change the output is assembled segment by segment in one
+    buffer; each segment must equal rotating and high-passing that segment on its own."""
+    fs = 100.0
+    rng = np.random.default_rng(11)
+    n = int(120 * fs)
+    g = np.tile(np.array([[0.0], [0.0], [G]]), (1, n))
+    turn = int(60 * fs)
+    c, s = np.cos(np.radians(60)), np.sin(np.radians(60))
+    g[:, turn:] = np.array([[0.0], [s * G], [c * G]])
+    x = g + 0.01 * rng.standard_normal((3, n))
+    prep, info = pp.preprocess(_acc_rec(x, fs))
+    assert len(info.orientation_changes) == 1
+    assert prep.acc.flags.c_contiguous and prep.acc_iso.flags.c_contiguous
+    b = int(round(info.orientation_changes[0]["t_s"] * fs))
+    for a, e in ((0, b), (b, n)):
+        seg = prep.acc_iso[:, a:e]
+        np.testing.assert_allclose(seg.mean(axis=1), 0.0, atol=1e-9)
+        # the gravity-free part differs from the ISO part only by a slow (< 0.1 Hz) term
+        slow = prep.acc_iso[:, a:e] - prep.acc[:, a:e]
+        assert np.abs(np.diff(slow, axis=1)).max() < 1e-3
+
+
+def test_quantile_median_cross_and_first_run_match_numpy():
+    rng = np.random.default_rng(3)
+    for n in [1, 2, 3, 4, 5, 17, 128, 1001]:
+        x = rng.standard_normal(n)
+        for q in (0.0, 0.25, 0.5, 0.75, 1.0):
+            assert pp._quantile(x, q) == np.quantile(x, q)
+        assert pp._median(x) == np.median(x)
+        flag = rng.random(n) < 0.7
+        for m in (1, 2, 4):
+            win = (np.lib.stride_tricks.sliding_window_view(flag, m).all(axis=1) if n >= m
+                   else np.zeros(0, dtype=bool))
+            np.testing.assert_array_equal(pp._first_run(flag, m), np.flatnonzero(win)[:1])
+    assert np.isnan(pp._quantile(np.array([1.0, np.nan, 2.0]), 0.25))
+    v = rng.standard_normal(3)
+    for e in np.eye(3):
+        np.testing.assert_array_equal(pp._cross(v, e), np.cross(v, e))
+
+
+def test_noise_windows_skip_voluntary_movement():
+    """Windows touching voluntary movement are left out of the noise estimate: a loud
+    walk over 85 % of a long recording does not raise it (without the mask the 25th
+    percentile of the windows would fall on the walk)."""
+    fs, noise = 100.0, 0.01
+    rng = np.random.default_rng(8)
+    n = int(1500 * fs)
+    x = noise * rng.standard_normal(n)
+    vol = np.zeros(n, dtype=bool)
+    vol[int(100 * fs):int(1375 * fs)] = True
+    x[vol] += 0.5 * rng.standard_normal(int(vol.sum()))
+    est = pp._noise_rms(x, fs, vol)
+    assert 0.9 * noise < est < 1.1 * noise
+    assert pp._noise_rms(x, fs, np.zeros(n, dtype=bool)) > 1.5 * noise

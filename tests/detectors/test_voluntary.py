@@ -177,3 +177,77 @@ def test_percentile_matches_numpy():
     x = np.random.default_rng(2).random(1001)
     for p in (0, 20, 50, 87.5, 100):
         assert voluntary._percentile(x, p) == pytest.approx(np.percentile(x, p), abs=1e-15)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 101.6, 200.0])
+def test_cic_decimate_from_block_sums_equals_the_direct_dot_products(fs):
+    """The two ways of computing the CIC (block sums, or the triangle's dot product with
+    a strided window) agree to round-off."""
+    x = np.random.default_rng(4).standard_normal((3, 5003)) + 9.8
+    y, _, off = voluntary.cic_decimate(x, fs)
+    y2, _, off2 = voluntary.cic_decimate(x, fs, sums=voluntary.block_sums(x, fs))
+    assert off == off2 and y.shape == y2.shape
+    np.testing.assert_allclose(y, y2, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("hop,n", [(25, 1000), (25, 1013), (12, 777)])
+def test_hop_block_sums_are_block_sums(hop, n):
+    x = np.random.default_rng(hop).standard_normal((3, n))
+    hs = voluntary.hop_block_sums(x, hop)
+    nh = n // hop
+    blk = x[:, : nh * hop].reshape(3, nh, hop)
+    np.testing.assert_allclose(hs.s, blk.sum(axis=2), atol=1e-12)
+    np.testing.assert_allclose(hs.sq, (blk ** 2).sum(axis=(0, 2)), atol=1e-12)
+    _, rms = voluntary._short_time_rms(x, 100.0, hs if hop == 25 else None)
+    ref = voluntary._short_time_rms(x, 100.0)[1]
+    np.testing.assert_allclose(rms, ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shift", [0, 1, 3, 7])
+@pytest.mark.parametrize("nd", [400, 403])
+def test_aligned_window_rms_of_a_shifted_signal_is_a_direct_loop(shift, nd):
+    """Windows of k blocks of hd samples over z advanced by *shift* (zeros shifted in),
+    counting only samples before the end: a direct loop over the windows."""
+    z = np.random.default_rng(nd + shift).standard_normal((2, nd))
+    hd, k = 5, 4
+    nw = nd // hd - k + 1
+    zs = np.zeros_like(z)
+    zs[:, : nd - shift] = z[:, shift:]
+    ref = np.array([[np.std(zs[r, j * hd: min(j * hd + k * hd, nd)]) for j in range(nw)]
+                    for r in range(2)])
+    got = voluntary._aligned_window_rms(z, hd, k, nw, shift)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("fs,q", [(100.0, 5), (200.0, 10), (101.6, 5), (50.0, 2)])
+def test_vertical_projection_uses_the_block_of_each_sample_centre(fs, q):
+    """Each decimated sample is projected on the gravity of the 0.25-s block holding its
+    centre ``q·j + q − 1`` (last block held at the end)."""
+    rng = np.random.default_rng(int(fs))
+    ghop = max(1, int(round(0.25 * fs)))
+    nbg = 41
+    u = rng.standard_normal((3, nbg))
+    u /= np.linalg.norm(u, axis=0)
+    nd = (nbg * ghop) // q + 3
+    z = rng.standard_normal((3, nd))
+    centre = q * np.arange(nd) + q - 1
+    blk = np.minimum(centre // ghop, nbg - 1)
+    ref = np.einsum("ij,ij->j", u[:, blk], z)
+    got = voluntary._vertical(u, z, q, q - 1, fs, fs / ghop)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_mask_runs_and_intervals():
+    rng = np.random.default_rng(6)
+    for n in [0, 1, 2, 5, 100]:
+        for _ in range(20):
+            m = rng.random(n) < rng.random()
+            on, off = voluntary.mask_runs(m)
+            back = np.zeros(n, dtype=bool)
+            for a, b in zip(on, off):
+                assert a < b
+                back[a:b] = True
+            np.testing.assert_array_equal(back, m)
+            assert np.all(on[1:] > off[:-1])           # runs are separate
+    iv = voluntary.mask_to_intervals(np.r_[True, True, False, True], 2.0, t0=1.0)
+    assert iv == [{"t0_s": 1.0, "t1_s": 2.0}, {"t0_s": 2.5, "t1_s": 3.0}]

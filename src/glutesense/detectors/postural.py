@@ -32,7 +32,7 @@ import numpy as np
 from ..recording import Annotations
 from ._base import Finding, Prepared
 from .preprocess import bandpass
-from .voluntary import mask_to_intervals
+from .voluntary import mask_runs
 
 __all__ = ["detect", "merge", "SWAY_MIN_MS2"]
 
@@ -46,25 +46,29 @@ _LOW_FS = 20.0
 _PAD_S = 5.0
 
 
-def _sway_power(h: np.ndarray, fs: float, usable: np.ndarray) -> float:
-    """Mean power of the rows of *h* in :data:`_BAND`, summed over rows, over *usable*.
+def _sway_power(h: np.ndarray, fs: float, on: np.ndarray, off: np.ndarray) -> float:
+    """Mean power of the rows of *h* in :data:`_BAND`, summed over rows, over the samples
+    outside the voluntary runs ``[on, off)``.
 
     The band lies far below the sampling rate, so it is filtered on ~20 Hz block
     means (``q = floor(fs / 20)`` samples each): their boxcar loses 0.14 dB at 2 Hz
     and lets what folds onto 0.1–2 Hz (18–22 Hz at 20 Hz) through at ≤ −19 dB, i.e.
-    ≤ 1.3 % in power. A block counts when all its samples are usable.
+    ≤ 1.3 % in power. A block counts when all its samples are usable (none in a run).
     """
     q = max(1, int(fs // _LOW_FS))
     nb = h.shape[1] // q
     if nb < 2:
         return 0.0
     if q > 1:
-        y = np.vstack([np.einsum("ij->i", np.ascontiguousarray(r[: nb * q]).reshape(nb, q))
-                       for r in h]) * (1.0 / q)
-        u = usable[: nb * q].reshape(nb, q)
-        ok = (u.view(np.uint8) @ np.ones(q, np.uint8) == q) if q < 256 else u.all(axis=1)
+        y = np.empty((h.shape[0], nb))
+        for i, r in enumerate(h):
+            np.einsum("ij->i", np.ascontiguousarray(r[: nb * q]).reshape(nb, q), out=y[i])
+        y *= 1.0 / q
     else:
-        y, ok = h, usable
+        y = h
+    ok = np.ones(nb, dtype=bool)
+    for a, b in zip(on // q, (off - 1) // q + 1):     # blocks touched by each run
+        ok[a:b] = False
     n_ok = int(np.count_nonzero(ok))
     if n_ok == 0:
         return 0.0
@@ -116,29 +120,30 @@ def detect(prepared: Prepared) -> Finding:
         ``sway_energy`` (the part of ``energy`` that is sway, (m/s²)²·samples).
     """
     fs, acc = prepared.fs, prepared.acc
-    usable = ~prepared.voluntary
     n = acc.shape[1]
+    on, off = mask_runs(prepared.voluntary)          # the voluntary runs, in samples
+    n_usable = n - int(np.sum(off - on))
     moves = bool(acc[:, ::97].any() or np.any(acc))         # a coarse look usually decides
-    if n < int(10 * fs) or not usable.any() or not moves:
+    if n < int(10 * fs) or n_usable == 0 or not moves:
         return Finding("postural", False, 0.0, 0.0, {"sway_rms_ms2": None, "after_movement": []},
                        warnings=("recording too short (< 10 s of rest) to measure sway",)
                        if moves else ())
-    sway2 = _sway_power(acc[:2], fs, usable)
+    sway2 = _sway_power(acc[:2], fs, on, off)
     sway = float(np.sqrt(sway2))
     noise_band2 = 2 * prepared.noise_rms ** 2 * (_BAND[1] - _BAND[0]) / (fs / 2)
     thr = max(SWAY_MIN_MS2, 3.0 * np.sqrt(noise_band2))
     present_sway = sway > thr
-    energy = max(sway2 - noise_band2, 0.0) * usable.sum() if present_sway else 0.0
+    energy = max(sway2 - noise_band2, 0.0) * n_usable if present_sway else 0.0
     sway_energy = energy
 
     after = []
-    ivs = mask_to_intervals(prepared.voluntary, fs, 0.0)
     pad = int(_PAD_S * fs)
-    for iv in ivs:
-        i1 = int(round(iv["t1_s"] * fs))
-        rest = usable[i1:i1 + int(_AFTER_S * fs)]
-        stop = np.flatnonzero(~rest)
-        m = int(stop[0]) if stop.size else rest.size
+    horizon = int(_AFTER_S * fs)
+    for k, i1 in enumerate(off):
+        i1 = int(i1)
+        # rest after the movement: up to the next voluntary run, _AFTER_S or the end
+        nxt = int(on[k + 1]) if k + 1 < on.size else n
+        m = min(nxt, i1 + horizon, n) - i1
         if m < int(3 * fs):
             continue
         # the 0.5-15 Hz band only around the rest after the movement (the filter has
@@ -147,7 +152,8 @@ def detect(prepared: Prepared) -> Finding:
         mid = bandpass(acc[:, a:b], fs, 0.5, 15.0)
         tau, en = _decay(mid[:, i1 - a:i1 - a + m], fs)
         if tau is not None:
-            after.append({"t_s": round(prepared.t0 + iv["t1_s"], 3), "decay_s": round(tau, 3)})
+            after.append({"t_s": round(prepared.t0 + i1 / fs, 3),
+                          "decay_s": round(tau, 3)})
             energy += en
     present = present_sway or bool(after)
     ratio = sway / thr

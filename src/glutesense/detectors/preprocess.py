@@ -19,8 +19,8 @@ Steps
    2631-1 quantities each segment minus its mean (the static gravity only) is kept
    as well (``Prepared.acc_iso``).
 5. Voluntary movement (:mod:`.voluntary`), measured on the raw signal before
-   step 3 needs it (its measures ignore gravity), from the same one-pass block
-   sums that give the gravity track's block means.
+   step 3 needs it (its measures ignore gravity); its short-time RMS comes from the
+   same one-pass 0.25-s block sums that give the gravity track's block means.
 6. Noise: robust (MAD) RMS of the signal above fs/4, in the quietest windows.
 
 Long recordings are cheap to prepare: every slow quantity is computed on block
@@ -170,15 +170,23 @@ def _basis(v: np.ndarray) -> np.ndarray:
     v = v / np.linalg.norm(v)
     e = np.zeros(3)
     e[int(np.argmin(np.abs(v)))] = 1.0
-    h1 = np.cross(v, e)
+    h1 = _cross(v, e)
     h1 /= np.linalg.norm(h1)
-    return np.vstack([h1, np.cross(v, h1), v])
+    return np.vstack([h1, _cross(v, h1), v])
 
 
-def _rotate(rot: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` of two 3-vectors (the same products and differences, without its
+    generic-shape overhead)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0]])
+
+
+def _rotate(rot: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``rot @ x`` for a (3, 3) rotation and a long (3, n) signal without BLAS: a
-    multithreaded BLAS call on so thin a product stalls when the cores are busy."""
-    return np.einsum("ij,jn->in", rot, x)
+    multithreaded BLAS call on so thin a product stalls when the cores are busy.
+    *out*: where to write it (may be a view into a larger array)."""
+    return np.einsum("ij,jn->in", rot, x, out=out)
 
 
 def _angles(u: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -208,9 +216,7 @@ def _orientation_segments(g: np.ndarray, blocks: np.ndarray, vol_block: np.ndarr
     while pos < quiet.size - confirm:
         ang = _angles(u[:, quiet[pos:]], ref)
         far = ang > ORIENTATION_JUMP_DEG
-        win = np.lib.stride_tricks.sliding_window_view(far, confirm).all(axis=1) \
-            if far.size >= confirm else np.zeros(0, dtype=bool)
-        hit = np.flatnonzero(win)
+        hit = _first_run(far, confirm)
         if hit.size == 0:
             break
         k = quiet[pos + hit[0]]
@@ -230,6 +236,14 @@ def _orientation_segments(g: np.ndarray, blocks: np.ndarray, vol_block: np.ndarr
     return starts, changes
 
 
+def _first_run(flag: np.ndarray, m: int) -> np.ndarray:
+    """``[i]`` for the first *i* with ``flag[i:i + m].all()`` (empty if none): the start
+    of the first run of at least *m* True values."""
+    d = np.diff(np.concatenate(([0], flag.view(np.int8), [0])))
+    on, off = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return on[off - on >= m][:1]
+
+
 def _block_means(x: np.ndarray, hop: int) -> np.ndarray:
     """Means of consecutive blocks of *hop* samples of each row (a partial last block is
     dropped); one BLAS pass per row, no copy of the data."""
@@ -238,19 +252,24 @@ def _block_means(x: np.ndarray, hop: int) -> np.ndarray:
                       for row in x]) * (1.0 / hop)
 
 
-def _gravity_track(raw: np.ndarray, fs: float, sums: _vol.BlockSums | None = None
+def _gravity_track(raw: np.ndarray, fs: float,
+                   sums: _vol.BlockSums | _vol.HopSums | None = None
                    ) -> tuple[np.ndarray, np.ndarray, float]:
     """0.25-s block means and their < 0.3 Hz low-pass (the gravity track), and their rate.
 
-    *sums*: :func:`.voluntary.block_sums` of *raw*, whose finer blocks give the means
-    without another pass when the 0.25-s block is a whole number of them.
+    *sums*: :func:`.voluntary.hop_block_sums` of *raw* over the 0.25-s block (or
+    :func:`.voluntary.block_sums`, whose finer blocks give the means when the 0.25-s
+    block is a whole number of them), so that the data are not read again.
     """
     hop = max(1, int(round(_GRAV_HOP_S * fs)))
     nb = raw.shape[1] // hop
     if nb == 0:
         m = raw.mean(axis=1, keepdims=True)
         return m, m, fs
-    hs = _vol.hop_sums(sums, hop) if sums is not None else None
+    if isinstance(sums, _vol.HopSums):
+        hs = (sums.s, sums.sq) if sums.hop == hop else None
+    else:
+        hs = _vol.hop_sums(sums, hop) if sums is not None else None
     blocks = (hs[0][:, :nb] * (1.0 / hop) if hs is not None and hs[0].shape[1] >= nb
               else _block_means(raw, hop))
     gfs = fs / hop
@@ -260,50 +279,61 @@ def _gravity_track(raw: np.ndarray, fs: float, sums: _vol.BlockSums | None = Non
     return g, blocks, gfs
 
 
-def _minus_upsampled(x: np.ndarray, low: np.ndarray, hop: int) -> np.ndarray:
+def _minus_upsampled(x: np.ndarray, low: np.ndarray, hop: int,
+                     out: np.ndarray | None = None) -> np.ndarray:
     """``x`` minus the linear interpolation of block-centre values *low* (rows, nb).
 
     Block *k* covers samples ``[k·hop, (k+1)·hop)`` and its value sits at the block
     centre; outside the first and last centres the end values are held (as
-    :func:`numpy.interp` does). Each offset in a block interpolates towards the
-    nearer neighbouring centre, so the whole curve is one small product of
-    (value, slope forward, slope backward) per block with a fixed (3, hop) matrix of
-    offsets, instead of a search per sample.
+    :func:`numpy.interp` does). Each offset ``d`` (in blocks) from a centre
+    interpolates towards the nearer neighbouring centre: ``low[k] + d·slope`` with
+    the slope to the next block (d ≥ 0) or from the previous one (d < 0). The curve
+    is built offset by offset (rows of ``nb`` values, so numpy's loops run long) and
+    subtracted in one pass, instead of a search per sample. *out* (rows, n), if
+    given, receives the result (it may be a view with strided rows, but must not
+    overlap *x*).
     """
     rows, nb = low.shape
     n = x.shape[1]
     d = (np.arange(hop) - (hop - 1) / 2.0) / hop          # offset from the centre, blocks
-    basis = np.vstack([np.ones(hop), np.maximum(d, 0.0), np.minimum(d, 0.0)])
-    coef = np.stack([low, np.diff(low, axis=1, append=low[:, -1:]),
-                     np.diff(low, axis=1, prepend=low[:, :1])], axis=-1)
-    out = np.empty((rows, n))
-    body = out[:, : nb * hop].reshape(rows, nb, hop)
-    np.einsum("rkc,cj->rkj", coef, basis, out=body)
-    np.subtract(x[:, : nb * hop].reshape(rows, nb, hop), body, out=body)
+    neg = int(np.count_nonzero(d < 0))
+    back = np.diff(low, axis=1, prepend=low[:, :1])
+    fwd = np.diff(low, axis=1, append=low[:, -1:])
+    if out is None:
+        out = np.empty((rows, n))
+    body = out[:, : nb * hop].reshape(rows, nb, hop, copy=False)
+    xb = x[:, : nb * hop].reshape(rows, nb, hop)
+    curve = np.empty((hop, nb))                # curve[j, k]: offset j in block k (one row)
+    for r in range(rows):
+        np.multiply(back[r], d[:neg, None], out=curve[:neg])
+        np.multiply(fwd[r], d[neg:, None], out=curve[neg:])
+        curve += low[r]
+        np.subtract(xb[r], curve.T, out=body[r])
     if n > nb * hop:
         out[:, nb * hop:] = x[:, nb * hop:] - low[:, -1:]
     return out
 
 
-def _highpass_segment(x: np.ndarray, fs: float, blocks: np.ndarray | None = None
-                      ) -> np.ndarray:
+def _highpass_segment(x: np.ndarray, fs: float, blocks: np.ndarray | None = None,
+                      out: np.ndarray | None = None) -> np.ndarray:
     """Remove the < 0.1 Hz component (gravity, drift) of one orientation segment.
 
     The 0.1 Hz zero-phase low-pass runs on 0.25-s block means (whose boxcar
     already rejects everything near and above 4 Hz) and is interpolated back to
     the samples: the same result as filtering at the full rate, at a fraction of
-    the cost. *blocks*, if given, are those block means already computed.
+    the cost. *blocks*, if given, are those block means already computed; *out*, if
+    given, receives the result (it must not overlap *x*).
     """
     n = x.shape[1]
     hop = max(1, int(round(_GRAV_HOP_S * fs)))
     nb = n // hop
     if nb < 40 or fs / hop <= 0.5:            # < 10 s: the mean is the best we can do
-        return x - x.mean(axis=1, keepdims=True)
+        return np.subtract(x, x.mean(axis=1, keepdims=True), out=out)
     if blocks is None or blocks.shape[1] != nb:
         blocks = _block_means(x, hop)
     bfs = fs / hop
     low = _butter_filtfilt(blocks, 2, 0.1, "low", bfs, padlen=min(nb - 1, int(10 * bfs)))
-    return _minus_upsampled(x, low, hop)
+    return _minus_upsampled(x, low, hop, out)
 
 
 def _acc_channels(rec: Recording) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
@@ -366,7 +396,9 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
     grav = inferred.get("gravity_included")
     if grav is None:
         step = max(1, raw.shape[1] // 10000)          # the median of 10⁴ samples is plenty
-        grav = bool(abs(np.median(np.linalg.norm(raw[:, ::step], axis=0)) - G0) < 0.3 * G0)
+        sub = raw[:, ::step]
+        sub = sub * sub
+        grav = bool(abs(_median(np.sqrt(sub[0] + sub[1] + sub[2])) - G0) < 0.3 * G0)
     grav = bool(grav) and len(names) == 3
     warnings += _clipping(raw, names)
     if inferred.get("sample_and_hold"):
@@ -383,7 +415,9 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
     n = raw.shape[1]
     if grav:
         ghop = max(1, int(round(_GRAV_HOP_S * fs)))
-        sums = _vol.block_sums(raw, fs)
+        # one pass over the data gives the gravity track's block means and the
+        # movement measures' short-time RMS (both over 0.25-s hops)
+        sums = _vol.hop_block_sums(raw, ghop)
         g, blocks, gfs = _gravity_track(raw, fs, sums)
         # the movement measures ignore gravity (window means, bands above 0.5 Hz), so
         # they run on the raw signal: no gravity-removal filter edges at turns
@@ -391,24 +425,19 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
         vol_block = _vol.intervals_to_mask(iv, g.shape[1], gfs)
         starts, changes = _orientation_segments(g, blocks, vol_block, gfs)
         bounds = [int(round(s * ghop)) for s in starts] + [n]
-        if changes:
-            acc = np.empty((3, n))
-            acc_iso = np.empty((3, n))
+        # the outputs are written in place, segment by segment (no per-segment copies)
+        acc = np.empty((3, n))
+        acc_iso = np.empty((3, n))
         for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
             blk = slice(starts[k], starts[k + 1] if k + 1 < len(starts) else g.shape[1])
             quiet = ~vol_block[blk]
-            gv = np.median(g[:, blk][:, quiet] if quiet.any() else g[:, blk], axis=1)
+            gv = _median(g[:, blk][:, quiet] if quiet.any() else g[:, blk], axis=1)
             rot = _basis(gv)
             # rotate once; gravity-free = rotated minus its (rotated) slow part, ISO =
             # rotated minus its mean (the static gravity only)
-            body = _rotate(rot, raw[:, a:b])
-            seg = _highpass_segment(body, fs, _rotate(rot, blocks[:, blk]))
+            body = _rotate(rot, raw[:, a:b], out=acc_iso[:, a:b])
+            _highpass_segment(body, fs, _rotate(rot, blocks[:, blk]), out=acc[:, a:b])
             body -= body.mean(axis=1, keepdims=True)
-            if not changes:
-                acc, acc_iso = seg, body
-                break
-            acc[:, a:b] = seg
-            acc_iso[:, a:b] = body
         for c in changes:
             warnings.append(f"the sensor turned by {c['angle_deg']:.0f}° at "
                             f"{rec.t0 + c['t_s']:.1f} s; orientation re-estimated from there")
@@ -473,18 +502,42 @@ def _noise_rms(x: np.ndarray, fs: float, voluntary: np.ndarray) -> float:
         win = signal.sosfilt(sos, x)[: nw * w].reshape(nw, w)
         vol = voluntary[: nw * w].reshape(nw, w)
     else:
+        # windows free of voluntary movement are picked first and only they are filtered
+        # (each row is filtered on its own, so which rows are filtered changes nothing)
         first = np.arange(0, nw, step) * w
+        vol = np.lib.stride_tricks.sliding_window_view(voluntary, w)[first]
+        ok = ~vol.any(axis=1)
+        if ok.any():
+            first = first[ok]
         lead = np.minimum(first, _NOISE_WARMUP)
-        idx = (first - lead)[:, None] + np.arange(w + _NOISE_WARMUP)
-        seg = x[np.minimum(idx, x.size - 1)]
+        span = w + _NOISE_WARMUP
+        if first[-1] - lead[-1] + span <= x.size:           # rows of a strided view
+            seg = np.lib.stride_tricks.sliding_window_view(x, span)[first - lead]
+        else:
+            seg = x[np.minimum((first - lead)[:, None] + np.arange(span), x.size - 1)]
         hp = signal.sosfilt(sos, seg, axis=1)
-        rows = np.arange(first.size)[:, None]
-        cols = lead[:, None] + np.arange(w)
-        win = hp[rows, cols]
-        vol = voluntary[first[:, None] + np.arange(w)]
+        win = np.lib.stride_tricks.sliding_window_view(hp, w, axis=1)[np.arange(first.size),
+                                                                        lead]
+        return float(_quantile(robust_sigma(win, axis=1), 0.25) * np.sqrt(2))
     ok = ~vol.any(axis=1)
     sig = robust_sigma(win[ok] if ok.any() else win, axis=1)
-    return float(np.percentile(sig, 25) * np.sqrt(2))
+    return float(_quantile(sig, 0.25) * np.sqrt(2))
+
+
+def _quantile(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (its default linear method, the same arithmetic) of a 1-D
+    array from one partial sort, without the generic function's overhead."""
+    n = x.size
+    if n == 0 or np.isnan(x).any():
+        return float(np.quantile(x, q))
+    vi = (n - 1) * q
+    lo = int(np.floor(vi))
+    hi = min(lo + 1, n - 1)
+    p = np.partition(x, [lo, hi]) if hi != lo else np.partition(x, lo)
+    a, b = p[lo], p[hi]
+    g = vi - lo
+    d = b - a
+    return float(b - d * (1 - g) if g >= 0.5 else a + d * g)
 
 
 def prepare(recording: Recording) -> Prepared:

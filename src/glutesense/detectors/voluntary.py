@@ -35,7 +35,8 @@ The short-time RMS comes from per-hop sums and sums of squares at the full rate
 measures run on a ~20 Hz copy made by a second-order cascaded-integrator-comb
 (triangular) decimator: at most −0.9 dB at 3.5 Hz and ≥ 27 dB rejection of what
 would fold onto the gait band (Hogenauer, 1981); their causal filters' delay at a
-step frequency is taken out. One pass over the data gives all the block sums.
+step frequency is taken out. One pass over the data gives the per-hop sums, a
+second (the triangle's dot products on a strided window view) the decimated copy.
 Every measure ignores a constant offset, so the raw signal with gravity can be
 used directly.
 
@@ -64,10 +65,10 @@ from scipy import signal
 
 from ._base import Prepared
 
-__all__ = ["find_intervals", "intervals_to_mask", "mask_to_intervals", "intervals",
+__all__ = ["find_intervals", "intervals_to_mask", "mask_to_intervals", "mask_runs", "intervals",
            "cic_decimate", "Features", "features", "intervals_from_features", "BlockSums",
-           "block_sums", "hop_sums", "WINDOW_S", "HOP_S", "MIN_RMS_MS2", "STEP_BAND_HZ",
-           "MIN_STEP_RMS_MS2", "VIBRATION_CONTEXT_MS2"]
+           "block_sums", "hop_sums", "HopSums", "hop_block_sums", "WINDOW_S", "HOP_S",
+           "MIN_RMS_MS2", "STEP_BAND_HZ", "MIN_STEP_RMS_MS2", "VIBRATION_CONTEXT_MS2"]
 
 #: Short-time RMS window and hop in s (the window is a whole number of hops).
 WINDOW_S, HOP_S = 1.0, 0.25
@@ -156,6 +157,30 @@ def block_sums(x: np.ndarray, fs: float, target_fs: float = _LOW_FS) -> BlockSum
     return BlockSums(q, s, w, sq)
 
 
+@dataclasses.dataclass(frozen=True)
+class HopSums:
+    """Per-hop sums of a (rows, n) signal over blocks of *hop* samples (a partial last
+    block dropped): ``s`` (rows, nh) the sums, ``sq`` (nh,) the sums of squares over all
+    rows. They give the gravity track's block means and the short-time RMS."""
+
+    hop: int
+    s: np.ndarray
+    sq: np.ndarray
+
+
+def hop_block_sums(x: np.ndarray, hop: int) -> HopSums:
+    """:class:`HopSums` of *x* (rows, n) over blocks of *hop* samples, read straight from
+    the data (numpy's own loops, no BLAS: see :func:`block_sums`)."""
+    nh = x.shape[1] // hop
+    s = np.empty((x.shape[0], nh))
+    sq = np.zeros(nh)
+    for i, row in enumerate(x):
+        blk = np.ascontiguousarray(row[: nh * hop]).reshape(nh, hop)
+        s[i] = np.einsum("ij->i", blk)
+        sq += np.einsum("ij,ij->i", blk, blk)
+    return HopSums(hop, s, sq)
+
+
 def hop_sums(bs: BlockSums, hop: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Sums and sums of squares over blocks of *hop* samples, from *bs* (None unless
     *hop* is a multiple of ``bs.q``)."""
@@ -192,7 +217,9 @@ def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS,
     twice; Hogenauer, 1981), computed from per-block sums and offset-weighted sums
     (:func:`block_sums`, one pass over the data). Its response
     ``(sin(πfq/fs) / (q sin(πf/fs)))²`` loses at most 0.9 dB up to ``0.175·fs/q`` and
-    rejects by ≥ 27 dB what would fold onto it.
+    rejects by ≥ 27 dB what would fold onto it. Without *sums* each output is the
+    triangle's dot product with its ``2q − 1`` input samples (a strided window view,
+    no copy), which is cheaper than the block sums when nothing else needs them.
 
     Parameters
     ----------
@@ -203,7 +230,7 @@ def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS,
     target_fs : float
         Lowest acceptable output rate in Hz.
     sums : BlockSums or None
-        The block sums of *x* if already computed.
+        The block sums of *x* if already computed (other types are ignored).
 
     Returns
     -------
@@ -220,9 +247,20 @@ def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS,
     nb = x2.shape[1] // q
     if q == 1 or nb < 2:
         return x2, fs, 0
-    bs = sums if sums is not None and sums.q == q else block_sums(x2, fs, target_fs)
-    s, w = bs.s, bs.w
-    out = (w[:, :-1] + s[:, :-1] + (q - 1) * s[:, 1:] - w[:, 1:]) * (1.0 / q ** 2)
+    if not (isinstance(sums, BlockSums) and sums.q == q):
+        tri = np.concatenate([np.arange(1, q + 1), np.arange(q - 1, 0, -1)]).astype(float)
+        out = np.empty((x2.shape[0], nb - 1))
+        for i, row in enumerate(x2):
+            win = np.lib.stride_tricks.sliding_window_view(row, 2 * q - 1)[::q][: nb - 1]
+            np.einsum("ij,j->i", win, tri, out=out[i])
+        out *= 1.0 / q ** 2
+        return out, fs / q, q - 1
+    s, w = sums.s, sums.w
+    # (w[:-1] + s[:-1] + (q − 1)·s[1:] − w[1:]) / q², in place (one output, one temporary)
+    out = np.add(w[:, :-1], s[:, :-1])
+    out += (q - 1) * s[:, 1:]
+    out -= w[:, 1:]
+    out *= 1.0 / q ** 2
     return out, fs / q, q - 1
 
 
@@ -232,7 +270,7 @@ def _frame(n: int, fs: float) -> tuple[int, int]:
     return hop, hop * max(1, int(round(WINDOW_S / HOP_S)))
 
 
-def _short_time_rms(acc: np.ndarray, fs: float, sums: BlockSums | None = None
+def _short_time_rms(acc: np.ndarray, fs: float, sums: BlockSums | HopSums | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """RMS about the window mean of the 3-axis signal in sliding windows.
 
@@ -249,7 +287,10 @@ def _short_time_rms(acc: np.ndarray, fs: float, sums: BlockSums | None = None
         d = acc - acc.mean(axis=1, keepdims=True)
         return np.zeros(1, dtype=int), np.atleast_1d(np.sqrt(np.einsum("ij,ij->", d, d)
                                                              / max(n, 1)))
-    hs = hop_sums(sums, hop) if sums is not None else None
+    if isinstance(sums, HopSums):
+        hs = (sums.s, sums.sq) if sums.hop == hop else None
+    else:
+        hs = hop_sums(sums, hop) if sums is not None else None
     if hs is not None and hs[1].size >= nh:
         s, q = hs[0][:, :nh], hs[1][:nh]
     else:
@@ -282,7 +323,8 @@ def _window_rms(y: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
 
 def _band_measures(acc: np.ndarray, fs: float, starts: np.ndarray, w: int,
                    gravity: np.ndarray | None, gravity_fs: float | None,
-                   sums: BlockSums | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+                   sums: BlockSums | HopSums | None = None
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-window RMS in the gait band (3 axes) and vertical RMS in the step band.
 
     Both run on the CIC-decimated copy; "vertical" is the local gravity direction
@@ -294,47 +336,93 @@ def _band_measures(acc: np.ndarray, fs: float, starts: np.ndarray, w: int,
     hop = max(1, int(round(HOP_S * fs)))
     if dfs < 2.5 * GAIT_BAND_HZ[1] or nd < 30:
         return None
-    z = np.empty((4, nd))
     # start in the steady state of the first sample: *acc* may carry gravity
     sos = _sos(2, GAIT_BAND_HZ, "bandpass", dfs)
-    z[:3] = signal.sosfilt(sos, y, axis=1, zi=_zi(2, GAIT_BAND_HZ, "bandpass", dfs)[:, None, :]
-                           * y[None, :, :1])[0]
+    gait = signal.sosfilt(sos, y, axis=1, zi=_zi(2, GAIT_BAND_HZ, "bandpass", dfs)[:, None, :]
+                          * y[None, :, :1])[0]
+    del y
     if gravity is not None and gravity_fs and gravity.shape[1] >= 2:
-        # unit gravity of the 0.25-s block holding each decimated sample's centre
         u = gravity / np.maximum(np.linalg.norm(gravity, axis=0), 1e-12)
-        blk = ((q * np.arange(nd) + off) * (gravity_fs / fs)).astype(np.intp)
-        u = u[:, np.minimum(blk, u.shape[1] - 1)]
-        vert = np.einsum("ij,ij->j", u, z[:3])
+        vert = _vertical(u, gait, q, off, fs, gravity_fs)
     else:
-        vert = z[2]
-    z[3] = signal.sosfilt(_sos(2, STEP_BAND_HZ[0], "highpass", dfs), vert)
+        vert = gait[2]
+    step = signal.sosfilt(_sos(2, STEP_BAND_HZ[0], "highpass", dfs), vert)[None, :]
     # undo the filters' delay at a typical step frequency, so the measures line up
-    # with the full-rate RMS
-    for rows, d in ((slice(0, 3), _delay(dfs, False)), (slice(3, 4), _delay(dfs, True))):
-        if 0 < d < nd:
-            z[rows, :-d] = z[rows, d:]
-            z[rows, -d:] = 0.0
+    # with the full-rate RMS (samples shifted in from beyond the end are zeros)
+    d_gait, d_step = _delay(dfs, False), _delay(dfs, True)
+    d_gait = d_gait if 0 < d_gait < nd else 0
+    d_step = d_step if 0 < d_step < nd else 0
     if hop % q == 0 and starts.size and starts[0] == 0:
-        r = _aligned_window_rms(z, hop // q, w // hop, starts.size)
+        k = w // hop
+        r_gait = _aligned_window_rms(gait, hop // q, k, starts.size, d_gait)
+        r_step = _aligned_window_rms(step, hop // q, k, starts.size, d_step)
     else:
         # decimated samples whose centre lies in [start, start + w)
         i0 = np.clip(-((off - starts) // q), 0, nd)
         i1 = np.clip(-((off - starts - w) // q), 0, nd)
-        r = _window_rms(z, i0, i1)
-    return np.sqrt(r[0] ** 2 + r[1] ** 2 + r[2] ** 2), r[3]
+        r_gait = _window_rms(_shifted(gait, d_gait), i0, i1)
+        r_step = _window_rms(_shifted(step, d_step), i0, i1)
+    return np.sqrt(r_gait[0] ** 2 + r_gait[1] ** 2 + r_gait[2] ** 2), r_step[0]
 
 
-def _aligned_window_rms(z: np.ndarray, hd: int, k: int, nw: int) -> np.ndarray:
+def _vertical(u: np.ndarray, z: np.ndarray, q: int, off: int, fs: float,
+              gravity_fs: float) -> np.ndarray:
+    """Projection of the decimated rows *z* (3, nd) on the unit gravity *u* (3, nb) of the
+    0.25-s block holding each decimated sample's centre ``q·j + off``.
+
+    When a gravity block is a whole number *r* of decimation blocks (and q > 1), sample
+    *j*'s centre ``q·j + q − 1`` lies in block ``j // r`` (it is ≥ 1 sample from a block
+    edge, far beyond round-off), so each block's direction multiplies *r* consecutive
+    samples without a per-sample gather.
+    """
+    nd, nbg = z.shape[1], u.shape[1]
+    ratio = fs / gravity_fs
+    ghop = int(round(ratio))
+    if q > 1 and off == q - 1 and abs(ratio - ghop) < 1e-9 and ghop % q == 0:
+        r = ghop // q
+        m = min(nd // r, nbg)
+        vert = np.empty(nd)
+        np.einsum("ib,ibk->bk", u[:, :m], z[:, : m * r].reshape(3, m, r),
+                  out=vert[: m * r].reshape(m, r))
+        if nd > m * r:
+            vert[m * r:] = np.einsum("i,ij->j", u[:, min(m, nbg - 1)], z[:, m * r:])
+        return vert
+    blk = ((q * np.arange(nd) + off) * (gravity_fs / fs)).astype(np.intp)
+    return np.einsum("ij,ij->j", u[:, np.minimum(blk, nbg - 1)], z)
+
+
+def _shifted(z: np.ndarray, d: int) -> np.ndarray:
+    """*z* advanced by *d* samples along the last axis, zeros shifted in at the end."""
+    if d <= 0:
+        return z
+    out = np.zeros_like(z)
+    out[:, :-d] = z[:, d:]
+    return out
+
+
+def _aligned_window_rms(z: np.ndarray, hd: int, k: int, nw: int, shift: int = 0
+                        ) -> np.ndarray:
     """:func:`_window_rms` for windows of *k* blocks of *hd* samples, hop one block
-    (window *j* starts at sample ``j·hd``); from block sums, missing samples at the end
-    are not counted."""
+    (window *j* starts at sample ``j·hd``) of ``_shifted(z, shift)``; from block sums
+    (read in place, no shifted or padded copy), missing samples at the end are not
+    counted."""
     rows, nd = z.shape
-    need = (nw + k - 1) * hd
-    zp = np.zeros((rows, need))
-    zp[:, : min(nd, need)] = z[:, :need]
-    zb = zp.reshape(rows, nw + k - 1, hd)
-    s1 = np.einsum("ijk->ij", zb)
-    s2 = np.einsum("ijk,ijk->ij", zb, zb)
+    nblk = nw + k - 1
+    src = z[:, shift:]
+    avail = min(src.shape[1], nblk * hd)
+    full = avail // hd
+    s1 = np.zeros((rows, nblk))
+    s2 = np.zeros((rows, nblk))
+    if full:
+        zb = src[:, : full * hd].reshape(rows, full, hd)
+        np.einsum("ijk->ij", zb, out=s1[:, :full])
+        np.einsum("ijk,ijk->ij", zb, zb, out=s2[:, :full])
+    rem = avail - full * hd
+    if rem:                                      # a partial block, zero-padded
+        zb = np.zeros((rows, 1, hd))
+        zb[:, 0, :rem] = src[:, full * hd: avail]
+        s1[:, full] = np.einsum("ijk->ij", zb)[:, 0]
+        s2[:, full] = np.einsum("ijk,ijk->ij", zb, zb)[:, 0]
     w1 = s1[:, :nw].copy()
     w2 = s2[:, :nw].copy()
     for i in range(1, k):
@@ -376,9 +464,11 @@ class Features:
 
 
 def features(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None,
-             gravity_fs: float | None = None, sums: BlockSums | None = None) -> Features:
+             gravity_fs: float | None = None, sums: BlockSums | HopSums | None = None
+             ) -> Features:
     """The per-window measures of *acc* (see :func:`find_intervals` for the arguments;
-    *sums*: :func:`block_sums` of *acc* if already computed).
+    *sums*: :func:`hop_block_sums` over the :data:`HOP_S` hop, or :func:`block_sums`,
+    of *acc* if already computed).
 
     *acc* need not be gravity-free: every measure is taken about the window mean or
     in a band above 0.5 Hz (the band filters start in the steady state of the first
@@ -388,7 +478,7 @@ def features(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None,
     n = acc.shape[1]
     hop, w = _frame(n, fs)
     if sums is None and n >= w:
-        sums = block_sums(acc, fs)
+        sums = hop_block_sums(acc, hop)
     starts, rms = _short_time_rms(acc, fs, sums)
     bands = (_band_measures(acc, fs, starts, w, gravity, gravity_fs, sums) if n >= w
              else None)
@@ -437,7 +527,7 @@ def intervals_from_features(feat: Features) -> np.ndarray:
     n, fs, w, starts, rms, gait = feat.n, feat.fs, feat.w, feat.starts, feat.rms, feat.gait
     if n == 0:
         return np.zeros((0, 2))
-    base = float(np.median(rms))
+    base = _median(rms)
     rest = _percentile(rms, BASE_PERCENTILE)
     thr = max(RMS_FACTOR * base, MIN_RMS_MS2)
     flag = rms > thr
@@ -472,6 +562,16 @@ def intervals_from_features(feat: Features) -> np.ndarray:
     return iv
 
 
+def _median(x: np.ndarray) -> float:
+    """``np.median`` of a 1-D array (the same value) from one partial sort."""
+    n = x.size
+    if n == 0 or np.isnan(x).any():
+        return float(np.median(x))
+    h = n // 2
+    p = np.partition(x, h)
+    return float(p[h] if n % 2 else 0.5 * (p[:h].max() + p[h]))
+
+
 def _percentile(x: np.ndarray, p: float) -> float:
     """``np.percentile(x, p)`` (linear interpolation) from one partial sort."""
     n = x.size
@@ -483,8 +583,7 @@ def _percentile(x: np.ndarray, p: float) -> float:
 
 
 def _runs(flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = np.diff(np.r_[0, flag.astype(np.int8), 0])
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return mask_runs(flag)
 
 
 def _in_context(flag: np.ndarray, sustained: np.ndarray, gait: np.ndarray) -> np.ndarray:
@@ -504,10 +603,10 @@ def _in_context(flag: np.ndarray, sustained: np.ndarray, gait: np.ndarray) -> np
     for a, b in zip(on, off):
         if sustained[a:b].any():
             continue
-        near = np.r_[gait[max(0, a - c):a], gait[b:b + c]]
-        near_ok = ~np.r_[flag[max(0, a - c):a], flag[b:b + c]]
+        near = np.concatenate((gait[max(0, a - c):a], gait[b:b + c]))
+        near_ok = ~np.concatenate((flag[max(0, a - c):a], flag[b:b + c]))
         ctx = near[near_ok] if near_ok.any() else quiet
-        if ctx.size and float(np.median(ctx)) > VIBRATION_CONTEXT_MS2:
+        if ctx.size and _median(ctx) > VIBRATION_CONTEXT_MS2:
             out[a:b] = False
     return out
 
@@ -557,11 +656,28 @@ def intervals_to_mask(iv: np.ndarray, n: int, fs: float) -> np.ndarray:
     return mask
 
 
+def mask_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last sample of every run of True in the boolean *mask*.
+
+    One comparison of neighbours finds the changes (no padded or converted copy of the
+    mask); a change to True starts a run, a change to False ends one.
+    """
+    m = np.asarray(mask, dtype=bool).reshape(-1)
+    if m.size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    ch = np.flatnonzero(m[1:] != m[:-1]) + 1
+    up = m[ch]
+    on, off = ch[up], ch[~up]
+    if m[0]:
+        on = np.concatenate(([0], on))
+    if m[-1]:
+        off = np.concatenate((off, [m.size]))
+    return on, off
+
+
 def mask_to_intervals(mask: np.ndarray, fs: float, t0: float = 0.0) -> list[dict[str, float]]:
     """``[{"t0_s", "t1_s"}]`` for the runs of True in *mask*."""
-    m = np.r_[False, np.asarray(mask, dtype=bool), False].astype(np.int8)
-    d = np.diff(m)
-    on, off = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    on, off = mask_runs(mask)
     return [{"t0_s": float(t0 + a / fs), "t1_s": float(t0 + b / fs)} for a, b in zip(on, off)]
 
 

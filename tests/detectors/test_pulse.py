@@ -308,3 +308,140 @@ def test_spacing_rule_matches_the_greedy_definition():
             if all(abs(pos[k] - pos[i]) >= dist[i] for k in keep):
                 keep.append(int(i))
         np.testing.assert_array_equal(pulse._select_spaced(pos, hgt, dist), np.sort(keep))
+
+
+def _recursive_chain(x, fs, band, notch_hz=()):
+    """The band's work done the direct way: FIR decimation, then scipy's recursive
+    forward–backward filter (notches and band-pass) — the reference for the FFT form."""
+    from scipy import signal
+
+    q, h = pulse._decimator(fs, min(band[1], 0.45 * fs))
+    fs_d = fs / q
+    xd = pulse._decimate(x, q, h)
+    sos = signal.butter(2, (band[0], min(band[1], 0.45 * fs_d)), "bandpass", fs=fs_d,
+                        output="sos")
+    notch = pulse._notch_sos(fs, q, h, tuple(notch_hz)) if notch_hz else np.zeros((0, 6))
+    if notch.size:
+        sos = np.vstack([notch, sos])
+    return q, h, sos, signal.sosfiltfilt(sos, xd, axis=-1)
+
+
+@pytest.mark.parametrize("fs, band, notch_hz, n", [
+    (100.0, (1.0, 10.0), (), 60_001),
+    (100.0, (1.0, 10.0), (), 18_000),
+    (200.0, (1.0, 10.0), (), 40_003),
+    (150.0, (1.0, 10.0), (), 50_002),      # q = 3
+    (101.62, (1.0, 10.0), (7.7,), 160_001),
+    (100.0, (5.0, 30.0), (), 30_000),      # no decimation (q = 1)
+    (30.0, (1.0, 10.0), (), 9_001),
+    (100.0, (1.0, 10.0), (23.3,), 60_000),  # a vibration line notched as well
+])
+def test_fft_zero_phase_equals_the_recursive_filter(fs, band, notch_hz, n):
+    """The FFT form of decimation + zero-phase band-pass agrees with scipy's
+    upfirdn + sosfiltfilt everywhere, the ends included (which it hands to the
+    recursive filter), to far below any threshold the detector applies."""
+    from scipy import signal
+
+    rng = np.random.default_rng(int(fs) + n)
+    t = np.arange(n) / fs
+    x = 0.05 * rng.standard_normal((3, n)) + np.vstack(
+        [np.sin(2 * np.pi * f * t) for f in (1.3, 6.0, 0.2)])
+    x[:, n // 3:n // 3 + int(5 * fs)] *= 30.0                  # a large movement burst
+    q, h, sos, ref = _recursive_chain(x, fs, band, notch_hz)
+    y, spectra = pulse._zero_phase(x, q, h, sos, lambda s: signal.sosfiltfilt(sos, s, axis=-1),
+                                   lmax=40)
+    assert spectra is not None                                  # the FFT path was taken
+    assert y.shape == ref.shape
+    assert np.max(np.abs(y - ref)) <= 1e-10 * np.max(np.abs(ref))
+    # the envelope's low-pass on one row, the same way
+    lp = signal.butter(2, min(4.0, 0.4 * fs / q), "lowpass", fs=fs / q, output="sos")
+    p = np.einsum("ij,ij->j", ref, ref)
+    e, _ = pulse._zero_phase(p[None, :], 1, None, lp, lambda s: signal.sosfiltfilt(lp, s, axis=-1))
+    e_ref = signal.sosfiltfilt(lp, p)
+    assert np.max(np.abs(e[0] - e_ref)) <= 1e-10 * np.max(np.abs(e_ref))
+
+
+def test_fft_zero_phase_falls_back_on_short_signals():
+    from scipy import signal
+
+    x = np.random.default_rng(5).standard_normal((3, 1500))
+    q, h, sos, ref = _recursive_chain(x, 100.0, (1.0, 10.0))
+    y, spectra = pulse._zero_phase(x, q, h, sos, lambda s: signal.sosfiltfilt(sos, s, axis=-1))
+    assert spectra is None
+    np.testing.assert_array_equal(y, ref)
+
+
+def test_filtfilt_is_scipys_sosfiltfilt():
+    from scipy import signal
+
+    rng = np.random.default_rng(11)
+    designs = [signal.butter(2, 4.0, "lowpass", fs=50.0, output="sos"),
+               signal.butter(2, (1.0, 10.0), "bandpass", fs=50.0, output="sos"),
+               np.vstack([signal.tf2sos(*signal.iirnotch(7.0, 20.0, fs=50.0)),
+                          signal.butter(2, (1.0, 10.0), "bandpass", fs=50.0, output="sos")])]
+    for sos in designs:
+        for shape in ((200,), (2, 333), (6, 1000)):
+            x = rng.standard_normal(shape)
+            np.testing.assert_allclose(pulse._filtfilt(sos, x),
+                                       signal.sosfiltfilt(sos, x, axis=-1), rtol=0, atol=1e-12)
+
+
+def test_correlation_from_kept_spectra_is_the_direct_sum():
+    """The template correlation computed from the band-pass's kept block spectra equals
+    the direct sum over axes and lags, at every position including both ends, for
+    every template length the spectra were prepared for."""
+    from scipy import signal
+
+    rng = np.random.default_rng(21)
+    fs, n = 100.0, 40_001
+    x = rng.standard_normal((3, n))
+    q, h, sos, _ = _recursive_chain(x, fs, (1.0, 10.0))
+    lmax = 45
+    bp, spectra = pulse._zero_phase(x, q, h, sos, lambda s: signal.sosfiltfilt(sos, s, axis=-1),
+                                    lmax=lmax)
+    for L in (1, 7, 30, lmax):
+        tmpl = rng.standard_normal((3, L))
+        direct = sum(np.correlate(bp[i], tmpl[i], "valid") for i in range(3))
+        got = pulse._xcorr_kept(spectra, bp, tmpl)
+        assert got.shape == direct.shape
+        assert np.max(np.abs(got - direct)) <= 1e-10 * np.max(np.abs(direct))
+        # and the normalised form agrees with the spectra-free path
+        np.testing.assert_allclose(pulse._ncc(bp, tmpl, spectra=spectra), pulse._ncc(bp, tmpl),
+                                   rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 150, 151])
+def test_beat_template_is_the_median_waveform(count):
+    rng = np.random.default_rng(count)
+    bp = rng.standard_normal((3, 5000))
+    beats = np.sort(rng.choice(np.arange(100, 4800), count, replace=False))
+    tmpl, pre = pulse.beat_template(bp, 50.0, beats, 0.8)
+    post = round(0.6 * 0.8 * 50.0)
+    sel = beats[np.linspace(0, beats.size - 1, min(beats.size, pulse.TEMPLATE_BEATS)).astype(int)]
+    want = np.median(np.stack([bp[:, b - pre:b + post] for b in sel], axis=1), axis=1)
+    np.testing.assert_array_equal(tmpl, want)
+
+
+def test_refine_at_the_ends_repeats_the_end_value():
+    """Peaks within the interpolation half-width of either end are measured as if the
+    end sample were repeated (same result as for an explicitly padded signal)."""
+    rng = np.random.default_rng(4)
+    c = rng.standard_normal(300)
+    pk = np.array([0, 3, 150, 296, 299])
+    pad = np.r_[np.full(pulse._SINC_HALF, c[0]), c, np.full(pulse._SINC_HALF, c[-1])]
+    pos, hgt = pulse._refine(c, pk, 2)
+    pos_p, hgt_p = pulse._refine(pad, pk + pulse._SINC_HALF, 2)
+    np.testing.assert_allclose(pos, pos_p - pulse._SINC_HALF, atol=1e-12)
+    np.testing.assert_allclose(hgt, hgt_p, atol=1e-12)
+
+
+def test_windows_mask_is_the_union_of_the_windows():
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        n, w = int(rng.integers(1, 200)), int(rng.integers(1, 50))
+        starts = rng.integers(0, n, int(rng.integers(0, 10)))
+        i = np.arange(n)
+        want = np.zeros(n, dtype=bool)
+        for s in starts:
+            want |= (i >= s) & (i < s + w)
+        np.testing.assert_array_equal(pulse._windows_mask(starts, w, n), want)

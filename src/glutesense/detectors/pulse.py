@@ -11,7 +11,12 @@ Method
    1–10 Hz (the BCG band, Inan et al., 2015); notch any narrowband vibration
    lines passed in ``lines_hz`` where they lie after decimation. When fewer than
    80 % of the windows give a rhythm there, 5–30 Hz (the sternal SCG band) is
-   tried too and the band with more accepted windows is kept.
+   tried too and the band with more accepted windows is kept. (Computation: the
+   anti-alias FIR, the decimation and the zero-phase forward–backward filter are
+   one linear operation, applied by FFT overlap-save to the polyphase parts of the
+   full-rate signal; the recursive filter itself runs only near the two ends. The
+   result equals FIR + ``sosfiltfilt`` to ≈ 1e-13 of its peak, and the block spectra
+   are reused for the template correlation of step 5.)
 2. Orientation-free energy envelope: the sum of squares over the axes, low-passed
    at 4 Hz, which also removes the ripple of vibration tones above 2 Hz.
 3. In 10-s windows (5-s hop, and a last one ending with the recording) away
@@ -65,6 +70,7 @@ seismocardiography: a review of recent advances. IEEE J Biomed Health Inform
 from __future__ import annotations
 
 import functools
+import typing
 
 import numpy as np
 from scipy import fft, signal
@@ -143,6 +149,195 @@ def _decimate(x: np.ndarray, q: int, h: np.ndarray | None) -> np.ndarray:
     return y[..., half // q: half // q + m]
 
 
+#: Tail of a filter's impulse response (its share of the total |h|) beyond which the FFT
+#: form of a zero-phase filter cuts it: the result then matches the recursive one to
+#: ≈ 1e-13 of its peak.
+_IR_TOL = 1e-13
+#: Spectra held at once by :func:`_zero_phase` (bytes).
+_FFT_GROUP_BYTES = 1 << 20
+
+
+@functools.lru_cache(maxsize=32)
+def _zero_phase_plan(sos_bytes: bytes, q: int, h_bytes: bytes):
+    """Kernels for :func:`_zero_phase`: ``(K, D, dmin, V)`` or None when the filter rings
+    too long (or is unstable) to be worth an FFT.
+
+    The forward–backward pass of the recursive filter *sos* acts away from the ends as
+    convolution with the autocorrelation *g* of its impulse response, cut at ±K where
+    the response's tail falls below :data:`_IR_TOL`. Preceded by the anti-alias FIR *h*
+    and decimation by *q*, the whole chain is one full-rate kernel evaluated at every
+    *q*-th sample, split here into its *q* polyphase parts ``V[p]`` (applied to
+    ``x[p::q]``) over offsets ``dmin .. dmin + D − 1``.
+    """
+    sos = np.frombuffer(sos_bytes).reshape(-1, 6).copy()
+    h = np.frombuffer(h_bytes).copy() if h_bytes else None
+    r = float(np.max(np.abs(signal.sos2zpk(sos)[1]), initial=0.0))
+    if not r < 1.0:
+        return None
+    length = 64 + (int(np.ceil(np.log(1e-20) / np.log(r))) if r > 0 else 0)
+    if length > 1 << 16:
+        return None
+    imp = np.zeros(length)
+    imp[0] = 1.0
+    ir = signal.sosfilt(sos, imp)
+    tail = np.cumsum(np.abs(ir)[::-1])[::-1]
+    k = int(np.argmax(tail <= _IR_TOL * tail[0]))
+    if k == 0:
+        return None
+    ir = ir[:k + 1]
+    g = signal.fftconvolve(ir, ir[::-1])                 # autocorrelation, lags −k .. k
+    half = 0 if h is None else (h.size - 1) // 2
+    if q > 1:
+        up = np.zeros(q * (g.size - 1) + 1)
+        up[::q] = g
+        w = np.convolve(up, h)
+    else:
+        w = g
+    # output i = Σ_t w[t] · x[q·i + o − t]; part b = t mod q reads phase p = (o − b) mod q
+    o = q * k + half
+    parts = []
+    for b in range(q):
+        p = (o - b) % q
+        parts.append((p, (o - b - p) // q, w[b::q]))
+    dmin = min(-c for _, c, _ in parts)
+    D = max(wb.size - c for _, c, wb in parts) - dmin
+    V = np.zeros((q, D))
+    for p, c, wb in parts:
+        V[p, -c - dmin:-c - dmin + wb.size] = wb
+    V.flags.writeable = False
+    return k, D, dmin, V
+
+
+@functools.lru_cache(maxsize=32)
+def _plan_spectrum(sos_bytes: bytes, q: int, h_bytes: bytes, nfft: int) -> np.ndarray:
+    spec = fft.rfft(_zero_phase_plan(sos_bytes, q, h_bytes)[3], nfft, axis=-1)
+    spec.flags.writeable = False
+    return spec
+
+
+class _Spectra(typing.NamedTuple):
+    """Block spectra of a signal computed by :func:`_zero_phase` (overlap-save).
+
+    ``groups`` holds arrays ``(rows, blocks, nfft // 2 + 1)``; circular sample
+    ``D − 1 + j`` of block *b* is sample ``b · step + j`` of the signal (``0 ≤ j <
+    step``), and the ``lmax − 1`` samples after it are valid too. The first and last
+    ``edge`` samples of the signal are not those of the spectra (:func:`_zero_phase`
+    replaces them).
+    """
+
+    nfft: int
+    step: int
+    D: int
+    lmax: int
+    edge: int
+    groups: list
+
+
+def _zero_phase(x: np.ndarray, q: int, h: np.ndarray | None, sos: np.ndarray,
+                exact, lmax: int = 0):
+    """``exact(_decimate(x, q, h))`` for a zero-phase recursive filter *exact* with
+    design *sos*, the bulk computed by FFT; returns it and its :class:`_Spectra` (None
+    when it was computed by *exact* alone).
+
+    *exact* is the forward–backward filter (:func:`scipy.signal.sosfiltfilt` or
+    :func:`~glutesense.detectors.preprocess.bandpass` with the design *sos*). Away
+    from the ends its result is a convolution with a kernel that decays geometrically
+    (:func:`_zero_phase_plan`); that convolution, together with the anti-alias FIR and
+    the decimation, is done by FFT overlap-save on the *q* polyphase parts of *x*
+    (the parts' spectra are summed, so one inverse transform per block serves them
+    all). Within ``K`` samples of either end, where the edge extension and the initial
+    states matter, *exact* itself is run on a short stretch of the decimated signal
+    (``2K + 16`` samples: the far end of the stretch has faded by then). The two agree
+    to ≈ 1e-13 of the peak; two recursive passes cost several times more. Blocks
+    overlap by ``lmax − 1`` more samples than the kernel needs, so that the kept
+    spectra also serve a correlation with up to *lmax* taps (:func:`_xcorr_kept`).
+    """
+    n = x.shape[-1]
+    n_d = -(-n // q)
+    key = (np.ascontiguousarray(sos, dtype=float).tobytes(), q,
+           b"" if h is None else h.tobytes())
+    plan = _zero_phase_plan(*key)
+    if plan is None or n_d < 8 * (2 * plan[0] + 16):
+        return exact(_decimate(x, q, h)), None
+    k, D, dmin, _ = plan
+    half = 0 if h is None else (h.size - 1) // 2
+    nfft = 1 << max(10, int(np.ceil(np.log2(4 * (D + lmax)))))
+    spec_v = _plan_spectrum(*key, nfft)
+    step = nfft - D + 1 - max(lmax - 1, 0)
+    nb = -(-n_d // step)
+    first = dmin + D - 1                 # index of x[p::q][0] in the zero-padded phase
+    rows = x.shape[0]
+    phases = [x[:, p::q] for p in range(q)]
+    # a few blocks at a time: the spectra stay small and their memory is reused
+    group = max(1, _FFT_GROUP_BYTES // (16 * rows * nfft))
+    y = np.empty((rows, n_d))
+    kept = []
+    for b0 in range(0, nb, group):
+        b1 = min(nb, b0 + group)
+        s0, s1 = b0 * step - first, (b1 - 1) * step - first + nfft
+        acc = None
+        for p, xp in enumerate(phases):
+            if s0 >= 0 and s1 <= xp.shape[1]:
+                seg = xp[:, s0:s1]
+            else:
+                seg = np.zeros((rows, s1 - s0))
+                lo, hi = max(s0, 0), min(s1, xp.shape[1])
+                if hi > lo:
+                    seg[:, lo - s0:hi - s0] = xp[:, lo:hi]
+            xs = fft.rfft(np.lib.stride_tricks.sliding_window_view(seg, nfft, axis=-1)[:, ::step],
+                          axis=-1)
+            xs *= spec_v[p]
+            if acc is None:
+                acc = xs
+            else:
+                acc += xs
+        if lmax:
+            kept.append(acc)
+        out = fft.irfft(acc, nfft, axis=-1)[..., D - 1:D - 1 + step]
+        if b1 * step <= n_d:
+            np.copyto(y[:, b0 * step:b1 * step].reshape(rows, b1 - b0, step), out)
+        else:
+            y[:, b0 * step:] = out.reshape(rows, -1)[:, :n_d - b0 * step]
+    # both ends in one call of *exact*: the first q·m + half full-rate samples give the
+    # first m decimated ones, the last (zero-padded as _decimate pads) the last m
+    m = 2 * k + 16
+    ends = np.zeros((2 * rows, q * m + half))
+    ends[:rows] = x[:, :q * m + half]
+    a = q * (n_d - m) - half
+    ends[rows:, :n - a] = x[:, a:]
+    d = _decimate(ends, q, h)
+    d = exact(np.concatenate([d[:rows, :m], d[rows:, half // q:half // q + m]], axis=0))
+    y[:, :k] = d[:rows, :k]
+    y[:, n_d - k:] = d[rows:, m - k:]
+    return y, (_Spectra(nfft, step, D, lmax, k, kept) if lmax else None)
+
+
+@functools.lru_cache(maxsize=32)
+def _sos_zi(sos_bytes: bytes) -> np.ndarray:
+    zi = signal.sosfilt_zi(np.frombuffer(sos_bytes).reshape(-1, 6).copy())
+    zi.flags.writeable = False
+    return zi
+
+
+def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``scipy.signal.sosfiltfilt(sos, x, axis=-1)`` (odd extension by three times the
+    filter's taps, steady-state initial conditions), the same arithmetic with the
+    initial conditions computed once per design: on the short stretches that
+    :func:`_zero_phase` hands it, their design dominates scipy's run time."""
+    nsec = sos.shape[0]
+    edge = 3 * (2 * nsec + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
+    n = x.shape[-1]
+    if n <= edge:
+        return signal.sosfiltfilt(sos, x, axis=-1)
+    ext = np.concatenate([2 * x[..., :1] - x[..., edge:0:-1], x,
+                          2 * x[..., -1:] - x[..., -2:-edge - 2:-1]], axis=-1)
+    zi = _sos_zi(np.ascontiguousarray(sos, dtype=float).tobytes()).reshape(
+        (nsec,) + (1,) * (x.ndim - 1) + (2,))
+    y, _ = signal.sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
+    y, _ = signal.sosfilt(sos, y[..., ::-1], axis=-1, zi=zi * y[..., -1:])
+    return np.ascontiguousarray(y[..., ::-1][..., edge:n + edge])
+
+
 def _notch_sos(fs: float, q: int, h: np.ndarray | None,
                lines_hz: tuple[float, ...]) -> np.ndarray:
     """Notches (second-order sections) for vibration lines and their 2nd harmonics,
@@ -173,12 +368,12 @@ def _notch_sos(fs: float, q: int, h: np.ndarray | None,
     return np.vstack([signal.tf2sos(*signal.iirnotch(f, 20.0, fs=fs_d)) for f in sorted(freqs)])
 
 
-def _envelope(bp: np.ndarray, fs: float) -> np.ndarray:
-    e = np.einsum("ij,ij->j", bp, bp)
-    if e.size > 30:
-        sos = butter_sos(2, min(4.0, 0.4 * fs), "low", fs)
-        e = signal.sosfiltfilt(sos, e)
-    return e
+def _envelope(power: np.ndarray, fs: float) -> np.ndarray:
+    """The energy envelope: *power* (``Σ bp²`` over the axes) low-passed at 4 Hz."""
+    if power.size <= 30:
+        return power
+    sos = butter_sos(2, min(4.0, 0.4 * fs), "low", fs)
+    return _zero_phase(power[None, :], 1, None, sos, lambda s: _filtfilt(sos, s))[0][0]
 
 
 def _window_periods(env: np.ndarray, fs: float, usable: np.ndarray,
@@ -314,24 +509,31 @@ def _rhythm(x: np.ndarray, fs: float, band: tuple[float, float], usable: np.ndar
     """Decimate, notch, band-pass, envelope and windowed beat periods in one band.
 
     Returns ``(bp, env, starts, period, sqi, accepted fraction, median SQI, accepted,
-    q)``: ``bp`` and ``env`` at the working rate ``fs / q`` (:func:`_decimator`), the
-    window ``starts`` in full-rate samples.
+    q, power, spectra)``: ``bp``, ``env`` and ``power`` (``Σ bp²`` over the axes) at
+    the working rate ``fs / q`` (:func:`_decimator`), the window ``starts`` in
+    full-rate samples, and ``bp``'s block spectra (:class:`_Spectra` or None) for
+    :func:`_ncc`.
     """
     q, h = _decimator(fs, min(band[1], 0.45 * fs))
     fs_d = fs / q
-    xd = _decimate(x, q, h)
-    notch = _notch_sos(fs, q, h, lines_hz) if lines_hz else np.zeros((0, 6))
-    if notch.size and xd.shape[-1] >= 64:
-        # notches and band-pass in one zero-phase pass
-        sos = np.vstack([notch, butter_sos(2, (band[0], min(band[1], 0.45 * fs_d)), "band",
-                                           fs_d)])
-        bp = signal.sosfiltfilt(sos, xd, axis=-1)
-    else:
-        bp = bandpass(xd, fs_d, *band)
-    env = _envelope(bp, fs_d)
     # the envelope holds nothing above 4 Hz: its autocorrelation runs at ≈ 25 Hz, on
-    # every qa-th full-rate sample (linear interpolation between the working-rate ones)
+    # every qa-th full-rate sample; the longest period it can give (parabolic
+    # interpolation adds up to half a lag step) sets the longest beat template
     qa = max(1, int(fs // 25.0))
+    lmax = _template_len(_LAG_MAX_S + 2.0 * qa / fs, fs_d)
+    notch = _notch_sos(fs, q, h, lines_hz) if lines_hz else np.zeros((0, 6))
+    sos = butter_sos(2, (band[0], min(band[1], 0.45 * fs_d)), "band", fs_d)
+    if notch.size and -(-x.shape[-1] // q) >= 64:
+        # notches and band-pass in one zero-phase pass
+        sos = np.vstack([notch, sos])
+        bp, spectra = _zero_phase(x, q, h, sos, lambda s: _filtfilt(sos, s), lmax)
+    elif min(band[1], 0.45 * fs_d) > band[0]:
+        bp, spectra = _zero_phase(x, q, h, sos, lambda s: bandpass(s, fs_d, *band), lmax)
+    else:
+        bp, spectra = bandpass(_decimate(x, q, h), fs_d, *band), None
+    power = np.einsum("ij,ij->j", bp, bp)
+    env = _envelope(power, fs_d)
+    # (linear interpolation between the working-rate samples when qa is no multiple of q)
     if qa % q == 0:
         env_a = env[::qa // q]
     else:
@@ -344,7 +546,7 @@ def _rhythm(x: np.ndarray, fs: float, band: tuple[float, float], usable: np.ndar
         good &= np.abs(period - ref) <= PERIOD_TOL * ref
     frac = float(good.sum() / max(starts.size, 1))
     med_sqi = float(np.median(sqi[good])) if good.any() else 0.0
-    return bp, env, starts, period, sqi, frac, med_sqi, good, q
+    return bp, env, starts, period, sqi, frac, med_sqi, good, q, power, spectra
 
 
 def _select_spaced(pos: np.ndarray, height: np.ndarray, dist: np.ndarray) -> np.ndarray:
@@ -386,6 +588,20 @@ def _select_spaced(pos: np.ndarray, height: np.ndarray, dist: np.ndarray) -> np.
             break
         rows, block, nb = rows[todo], block[todo], nb[todo]
     return np.flatnonzero(state == 1)
+
+
+def _windows_mask(starts: np.ndarray, w: int, n: int) -> np.ndarray:
+    """Samples (of *n*) inside any window ``[s, s + w)``, *s* in *starts*: the windows
+    are merged into runs, which are set slice by slice (they are few)."""
+    mask = np.zeros(n, dtype=bool)
+    if starts.size == 0:
+        return mask
+    starts = np.sort(starts)
+    reach = np.maximum.accumulate(np.minimum(starts + w, n))
+    new = np.flatnonzero(np.r_[True, starts[1:] > reach[:-1]])
+    for a, b in zip(starts[new].tolist(), reach[np.r_[new[1:] - 1, reach.size - 1]].tolist()):
+        mask[a:b] = True
+    return mask
 
 
 def _spaced_peaks(x: np.ndarray, track: _Track, height: float) -> np.ndarray:
@@ -437,6 +653,22 @@ def _fill_gaps(beats: np.ndarray, pos: np.ndarray, height: np.ndarray,
     return np.asarray(added)
 
 
+@functools.lru_cache(maxsize=8)
+def _sinc_kernel(sub: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fractional offsets ``u`` (step 1/*sub* over ±1), sample offsets ``m`` and the
+    transposed Kaiser-windowed sinc interpolation kernel of :func:`_refine`."""
+    u = np.arange(-sub, sub + 1) / sub
+    m = np.arange(-_SINC_HALF, _SINC_HALF + 1)
+    t = u[:, None] - m[None, :]
+    kern = np.sinc(t) * np.i0(_SINC_BETA * np.sqrt(np.clip(
+        1.0 - (t / (_SINC_HALF + 1)) ** 2, 0.0, None)))
+    kern /= kern.sum(axis=1, keepdims=True)
+    kern_t = np.ascontiguousarray(kern.T)
+    for a in (u, m, kern_t):
+        a.flags.writeable = False
+    return u, m, kern_t
+
+
 def _refine(c: np.ndarray, pk: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
     """Sub-sample positions (in samples of *c*) and heights of the maxima of *c* at *pk*.
 
@@ -449,14 +681,14 @@ def _refine(c: np.ndarray, pk: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarr
     """
     if pk.size == 0:
         return pk.astype(float), np.zeros(0)
-    sub = max(q, 4)
-    u = np.arange(-sub, sub + 1) / sub
-    m = np.arange(-_SINC_HALF, _SINC_HALF + 1)
-    t = u[:, None] - m[None, :]
-    kern = np.sinc(t) * np.i0(_SINC_BETA * np.sqrt(np.clip(
-        1.0 - (t / (_SINC_HALF + 1)) ** 2, 0.0, None)))
-    kern /= kern.sum(axis=1, keepdims=True)
-    fine = c[np.clip(pk[:, None] + m[None, :], 0, c.size - 1)] @ kern.T   # (P, 2·sub + 1)
+    u, m, kern_t = _sinc_kernel(max(q, 4))
+    h = _SINC_HALF
+    inner = (pk >= h) & (pk < c.size - h)
+    if inner.all():                           # rows of the sliding windows: no index arithmetic
+        near = np.lib.stride_tricks.sliding_window_view(c, 2 * h + 1)[pk - h]
+    else:                                     # beyond the ends the end value is repeated
+        near = c[np.clip(pk[:, None] + m[None, :], 0, c.size - 1)]
+    fine = near @ kern_t                                                   # (P, 2·sub + 1)
     j = np.clip(np.argmax(fine, axis=1), 1, u.size - 2)
     r = np.arange(pk.size)
     y0, y1, y2 = fine[r, j - 1], fine[r, j], fine[r, j + 1]
@@ -464,6 +696,11 @@ def _refine(c: np.ndarray, pk: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarr
     delta = np.clip(np.where(den < 0, 0.5 * (y0 - y2) / np.where(den < 0, den, -1.0), 0.0),
                     -0.5, 0.5)
     return pk + u[j] + delta * (u[1] - u[0]), y1 - 0.25 * (y0 - y2) * delta
+
+
+def _template_len(period_s: float, fs: float) -> int:
+    """Samples in a beat template (:func:`beat_template`) for a period of *period_s*."""
+    return round(0.3 * period_s * fs) + round(0.6 * period_s * fs)
 
 
 def beat_template(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
@@ -480,9 +717,19 @@ def beat_template(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
         return np.zeros((3, pre + post)), pre
     # at most TEMPLATE_BEATS beats, evenly spread: the median converges long before
     sel = ok[np.linspace(0, ok.size - 1, min(ok.size, TEMPLATE_BEATS)).astype(int)]
-    idx = sel[:, None] + np.arange(-pre, post)[None, :]
-    segs = bp[:, idx]                                    # (3, n_beats, L)
-    return np.median(segs, axis=1), pre
+    if pre + post < 1:
+        return np.zeros((bp.shape[0], 0)), pre
+    # rows of the sliding windows (no index arithmetic), laid out beats-last, so that
+    # one in-place partial sort gives the median (np.median's result: for an even
+    # count the mean of the two middle values, the lower one the largest below)
+    segs = np.lib.stride_tricks.sliding_window_view(bp, pre + post, axis=-1)[:, sel - pre]
+    segs = np.ascontiguousarray(segs.transpose(0, 2, 1))          # (3, L, n_beats)
+    mid = segs.shape[-1] // 2
+    segs.partition(mid, axis=-1)
+    med = segs[..., mid]
+    if segs.shape[-1] % 2 == 0:
+        med = (segs[..., :mid].max(axis=-1) + med) / 2
+    return med, pre
 
 
 def _xcorr3(x: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
@@ -504,16 +751,62 @@ def _xcorr3(x: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
     return fft.irfft(spec, nfft, axis=-1)[:, L - 1:].reshape(-1)[:m]
 
 
-def _ncc(bp: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
+def _xcorr_kept(spectra: _Spectra, bp: np.ndarray, tmpl: np.ndarray) -> np.ndarray:
+    """:func:`_xcorr3` of *bp* with *tmpl* from *bp*'s kept block spectra.
+
+    Each block's spectrum times the conjugate template spectrum, summed over the axes,
+    gives one inverse transform per block (the forward transforms of *bp* are not
+    repeated); the samples near the ends, where :func:`_zero_phase` replaced *bp*'s
+    values, are recomputed directly.
+    """
+    n, L = bp.shape[1], tmpl.shape[1]
+    m = n - L + 1
+    nfft, step, D = spectra.nfft, spectra.step, spectra.D
+    tf = np.conj(fft.rfft(tmpl, nfft, axis=-1))
+    num = np.empty(m)
+    o = 0
+    for acc in spectra.groups:
+        s = acc[0] * tf[0]
+        for i in range(1, acc.shape[0]):
+            s += acc[i] * tf[i]
+        blk = fft.irfft(s, nfft, axis=-1)[:, D - 1:D - 1 + step]
+        cnt = min(blk.size, m - o)
+        if cnt > 0:
+            num[o:o + cnt] = blk.reshape(-1)[:cnt]
+        o += blk.size
+    k = spectra.edge
+    for i0, i1 in ((0, min(k, m)), (max(n - k - L + 1, 0), m)):
+        if i1 > i0:
+            win = np.lib.stride_tricks.sliding_window_view(bp[:, i0:i1 + L - 1], L, axis=-1)
+            num[i0:i1] = np.einsum("ijk,ik->j", win, tmpl)
+    return num
+
+
+def _ncc(bp: np.ndarray, tmpl: np.ndarray, power: np.ndarray | None = None,
+         spectra: _Spectra | None = None) -> np.ndarray:
     """Normalised cross-correlation (cosine similarity) of the 3-axis signal with *tmpl*.
 
     Entry i compares ``bp[:, i:i + L]`` with the template (``L = tmpl.shape[1]``).
+    *power* is ``Σ bp²`` over the axes, *spectra* ``bp``'s kept block spectra
+    (:func:`_zero_phase`), when at hand.
     """
     L = tmpl.shape[1]
-    num = _xcorr3(bp, tmpl)
-    c = np.r_[0.0, np.cumsum(np.einsum("ij,ij->j", bp, bp))]
+    if spectra is not None and L <= spectra.lmax:
+        num = _xcorr_kept(spectra, bp, tmpl)
+    else:
+        num = _xcorr3(bp, tmpl)
+    if power is None:
+        power = np.einsum("ij,ij->j", bp, bp)
+    c = np.empty(power.size + 1)
+    c[0] = 0.0
+    np.cumsum(power, out=c[1:])
     en = c[L:] - c[:-L]
-    return num / np.maximum(np.sqrt(np.maximum(en, 0.0)) * np.linalg.norm(tmpl), 1e-300)
+    np.maximum(en, 0.0, out=en)
+    np.sqrt(en, out=en)
+    en *= np.linalg.norm(tmpl)
+    np.maximum(en, 1e-300, out=en)
+    num /= en
+    return num
 
 
 def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
@@ -548,7 +841,7 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
     """
     fs, acc = prepared.fs, prepared.acc
     empty = {"heart_rate_bpm": None, "beats_s": [], "sqi": 0.0}
-    if fs < 12.0 or acc.shape[1] < int(_WIN_S * fs) or not np.any(acc):
+    if fs < 12.0 or acc.shape[1] < int(_WIN_S * fs) or not (acc[:, :64].any() or acc.any()):
         why = ("sampling too slow for the pulse (needs ≥ 12 Hz)" if fs < 12.0 else
                "recording shorter than 10 s or without acceleration: heart rate not measured")
         return Finding("pulse", False, 0.0, 0.0, empty, warnings=(why,))
@@ -564,7 +857,7 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
             best = cand
         if best[5] >= 0.8:
             break
-    bp, env, starts, period, sqi, frac, _, good, q = best
+    bp, env, starts, period, sqi, frac, _, good, q, power, spectra = best
     n_usable = starts.size
     if n_usable == 0 or frac < (VEHICLE_MIN_FRACTION if vehicle else MIN_FRACTION):
         conf = float(np.clip(1.0 - frac, 0.0, 1.0)) if n_usable else 0.0
@@ -578,10 +871,7 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
     t_med = float(np.median(period[good]))
     w = int(round(_WIN_S * fs_d))
     starts = np.rint(starts / q).astype(int)                          # working-rate samples
-    edge = np.zeros(n + 1, dtype=np.int32)
-    np.add.at(edge, starts[good], 1)
-    np.add.at(edge, np.minimum(starts[good] + w, n), -1)
-    cover = (np.cumsum(edge[:-1]) > 0) & usable[::q][:n]
+    cover = _windows_mask(starts[good], w, n) & usable[::q][:n]
     track = _period_track(starts, period, good, n, fs_d)              # samples per beat
     # the template needs TEMPLATE_BEATS beats: envelope peaks in evenly spread accepted
     # windows holding about twice as many are plenty
@@ -589,18 +879,15 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
     need = int(np.ceil(2 * TEMPLATE_BEATS * t_med / _WIN_S))
     if sel.size > 2 * need:
         sub = starts[sel[np.linspace(0, sel.size - 1, need).astype(int)]]
-        edge = np.zeros(n + 1, dtype=np.int32)
-        np.add.at(edge, sub, 1)
-        np.add.at(edge, np.minimum(sub + w, n), -1)
-        some = (np.cumsum(edge[:-1]) > 0) & cover
+        some = _windows_mask(sub, w, n) & cover
     else:
         some = cover
     pk0 = _spaced_peaks(np.where(some, env, 0.0), track, np.median(env[some]))
     tmpl, pre = beat_template(bp, fs_d, pk0, t_med)
     pos = np.zeros(0)
     if np.any(tmpl) and tmpl.shape[1] < n:
-        ncc = _ncc(bp, tmpl)
-        ncc = np.where(cover[pre:pre + ncc.size], ncc, 0.0)
+        ncc = _ncc(bp, tmpl, power, spectra)
+        ncc[~cover[pre:pre + ncc.size]] = 0.0
         trk = track.shifted(pre, ncc.size)
         # candidate peaks are located and measured between the samples (band-limited
         # interpolation) before the beats are chosen: on the coarse grid a beat's main lobe
@@ -620,10 +907,14 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
         if pos.size > 1:
             wide = np.flatnonzero(np.diff(pos) > 1.5 * per[np.searchsorted(cpos, pos[:-1])])
             if wide.size:
-                inside = np.zeros(ncc.size + 1, dtype=np.int32)
-                np.add.at(inside, np.ceil(pos[wide]).astype(int), 1)
-                np.add.at(inside, np.ceil(pos[wide + 1]).astype(int), -1)
-                gc = grid[np.cumsum(inside)[grid] > 0]
+                # grid peaks from ⌈start⌉ to before ⌈end⌉ of each gap (the gaps are
+                # disjoint and in order, so are these index ranges)
+                lo = np.searchsorted(grid, np.ceil(pos[wide]).astype(int))
+                hi = np.searchsorted(grid, np.ceil(pos[wide + 1]).astype(int))
+                inside = np.zeros(grid.size + 1, dtype=np.int32)
+                np.add.at(inside, lo, 1)
+                np.add.at(inside, hi, -1)
+                gc = grid[np.cumsum(inside[:-1]) > 0]
                 gpos, ghgt = _refine(ncc, gc, q)
                 order = np.argsort(gpos, kind="stable")
                 pos = np.sort(np.r_[pos, _fill_gaps(pos, gpos[order], ghgt[order], trk)])

@@ -14,7 +14,7 @@ __all__ = ["retain_freed_memory"]
 def retain_freed_memory(trim_mb: int = 256) -> bool:
     """Keep memory freed by this process in its heap for reuse (glibc only).
 
-    The analysis allocates and frees arrays of a few MB for every 30-minute
+    The analysis allocates and frees arrays of a few MB for every one-hour
     chunk. By default glibc gives such memory back to the kernel as soon as the
     top of the heap is free (``M_TRIM_THRESHOLD``, dynamically about twice the
     largest array freed so far), and every new array then pays page faults and

@@ -73,7 +73,8 @@ def _sway_power(h: np.ndarray, fs: float, on: np.ndarray, off: np.ndarray) -> fl
     if n_ok == 0:
         return 0.0
     low = bandpass(y, fs / q, *_BAND)
-    return float(np.einsum("ij,ij->j", low, low) @ ok / n_ok)
+    # einsum, not a BLAS dot: OpenBLAS would keep a second core spinning after the call
+    return float(np.einsum("ij,ij,j->", low, low, ok.astype(low.dtype)) / n_ok)
 
 
 def _decay(y: np.ndarray, fs: float) -> tuple[float | None, float]:

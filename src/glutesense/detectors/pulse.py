@@ -688,7 +688,8 @@ def _refine(c: np.ndarray, pk: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarr
         near = np.lib.stride_tricks.sliding_window_view(c, 2 * h + 1)[pk - h]
     else:                                     # beyond the ends the end value is repeated
         near = c[np.clip(pk[:, None] + m[None, :], 0, c.size - 1)]
-    fine = near @ kern_t                                                   # (P, 2·sub + 1)
+    # einsum, not BLAS: a small product, and OpenBLAS would keep a second core spinning
+    fine = np.einsum("pk,kj->pj", near, kern_t)                            # (P, 2·sub + 1)
     j = np.clip(np.argmax(fine, axis=1), 1, u.size - 2)
     r = np.arange(pk.size)
     y0, y1, y2 = fine[r, j - 1], fine[r, j], fine[r, j + 1]

@@ -235,3 +235,19 @@ def test_processes_scheduler_workers_retain_freed_memory(cohort, tmp_path, monke
               workers=2)
     pids = {p.name for p in calls.iterdir()}
     assert pids and str(os.getpid()) not in pids   # workers only, not the caller
+
+
+def test_parent_is_warmed_before_workers_are_forked():
+    # Forked workers inherit the parent's imports: a fresh interpreter that has only
+    # imported glutesense.batch has none of what process_one needs on first use until the
+    # warm-up has run (without it each worker paid ~0.4 s on its first input).
+    code = (
+        "import sys\n"
+        "from glutesense.batch import run as R\n"
+        "need = ('pandas', 'pyarrow', 'glutesense.triage', 'glutesense.analysis')\n"
+        "print(sum(m in sys.modules for m in need))\n"
+        "R._warm_parent()\n"
+        "print(sum(m in sys.modules for m in need))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()
+    assert out == ["0", "4"], out

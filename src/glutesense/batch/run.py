@@ -252,12 +252,10 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
         kwargs["num_workers"] = int(workers)
     config: dict[str, Any] = {}
     if scheduler == "processes" and sys.platform.startswith("linux"):
-        # Fork workers from a parent that has already imported the analyser, so each worker
-        # does not pay ~1.4 s of imports (spawn would start a fresh interpreter each).
-        from .. import analysis, io, reporting  # noqa: F401
-        from ..reporting import build  # noqa: F401
-
-        io.formats()
+        # Fork workers from a parent that has already imported and warmed what they use, so
+        # each worker does not pay it on its first input (spawn would start a fresh
+        # interpreter each).
+        _warm_parent()
         config["multiprocessing.context"] = "fork"
         config["multiprocessing.initializer"] = _worker_init
     # One BLAS thread per worker, as distributed's nanny does for its workers
@@ -267,6 +265,39 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
     limit = _one_blas_thread() if scheduler != "sync" else contextlib.nullcontext()
     with dask.config.set(config), _Progress(), limit:
         return list(dask.compute(*tasks, **kwargs))
+
+
+_WARMED = False
+
+
+def _warm_parent() -> None:
+    """Run :func:`process_one` once on a tiny synthetic recording in this process.
+
+    Forked workers inherit what it leaves behind: the modules imported on first use
+    (pandas, pyarrow, the triage rules), the readers' registry and the cached
+    filter designs. Without it every worker paid about 0.4 s on its first input
+    (on a 1-hour file, 2.5 times the work of the input itself): on 12 one-hour
+    files 2 workers gave 1.71 times the throughput of 1, with it 1.83
+    (``benchmarks/batch_throughput.py``). Once per process.
+    """
+    global _WARMED
+    if _WARMED:
+        return
+    import tempfile
+
+    import numpy as np
+
+    from ..recording import Recording
+
+    rng = np.random.default_rng(0)
+    acc = rng.normal(0.0, 0.01, (3, 6000))
+    acc[2] += 9.81
+    with tempfile.TemporaryDirectory(prefix="glutesense-warm-") as tmp:
+        path = Path(tmp) / "warm.csv"
+        Recording(acc, 100.0, ("acc_x", "acc_y", "acc_z"), ("acc",) * 3,
+                  ("m/s^2",) * 3).write(path)
+        process_one(str(path), str(Path(tmp) / "out"))
+    _WARMED = True
 
 
 def _worker_init() -> None:

@@ -25,7 +25,8 @@
   glutesense, reading the 2-minute canonical CSV and analysing it (what one
   ``glutesense analyze`` call costs, less the CLI's own imports).
 
-Run: ``.venv/bin/python benchmarks/analyze.py [--quick] [--profile]``
+Run: ``.venv/bin/python benchmarks/analyze.py [--quick] [--profile]`` (``--profile`` adds the
+thread CPU time of each analysis stage on 24 h and a cProfile of one hour)
 """
 
 from __future__ import annotations
@@ -131,6 +132,71 @@ def run_24h(hours: float = 24.0, rounds: int = 2, retain: bool = True) -> dict:
     return c.run_child(code)
 
 
+_STAGES = (("glutesense.analysis._analysis", "preprocess"),
+           ("glutesense.detectors.vibration", "detect"),
+           ("glutesense.detectors.pulse", "detect"),
+           ("glutesense.detectors.twitch", "_bandpass_held"),
+           ("glutesense.detectors.twitch", "_subtract_beats"),
+           ("glutesense.detectors.twitch", "_analytic_energy"),
+           ("glutesense.detectors.twitch", "_local_level"),
+           ("glutesense.detectors.twitch", "_cardiac_level"),
+           ("glutesense.detectors.twitch", "find_transients"),
+           ("glutesense.detectors.postural", "detect"))
+
+
+def stage_table(hours: float) -> str:
+    """Thread CPU time of each stage of one warm analysis of *hours*, as multiples of the
+    band-pass timed in the same process (each stage wrapped in place; this process is set up
+    as the CLI's). Stages nest: the twitch rows are parts of ``find_transients``."""
+    import functools
+    import importlib
+    import time
+
+    import numpy as np
+    from scipy.signal import butter, sosfiltfilt
+
+    from glutesense._process import retain_freed_memory
+    from glutesense.analysis import analyze
+
+    retain_freed_memory()
+    x = np.array(np.load(c.synth_npy(24 * 3600.0), mmap_mode="r")[:, :int(hours * 360_000)])
+    rec = c.recording(x)
+    spent: dict[str, float] = {}
+    saved = []
+    for mod_name, fn_name in _STAGES:
+        mod = importlib.import_module(mod_name)
+        fn = getattr(mod, fn_name)
+        key = f"{mod_name.rsplit('.', 1)[-1]}.{fn_name}"
+
+        def timed(*a, _fn=fn, _key=key, **k):
+            t = time.thread_time()
+            try:
+                return _fn(*a, **k)
+            finally:
+                spent[_key] = spent.get(_key, 0.0) + time.thread_time() - t
+
+        saved.append((mod, fn_name, fn))
+        setattr(mod, fn_name, functools.wraps(fn)(timed))
+    try:
+        sos = butter(4, BAND_HZ, btype="bandpass", fs=100.0, output="sos")
+        analyze(rec).to_report_dict()
+        sosfiltfilt(sos, x, axis=-1)
+        t = time.thread_time()
+        sosfiltfilt(sos, x, axis=-1)
+        ref = time.thread_time() - t
+        spent.clear()
+        t = time.thread_time()
+        analyze(rec).to_report_dict()
+        total = time.thread_time() - t
+    finally:
+        for mod, fn_name, fn in saved:
+            setattr(mod, fn_name, fn)
+    lines = [f"stages of analyze({hours:g} h), thread CPU time; band-pass {ref:.3f} s",
+             f"  {'total':34s} {total:7.3f} s {total / ref:6.2f}x"]
+    lines += [f"  {k:34s} {v:7.3f} s {v / ref:6.2f}x" for k, v in spent.items()]
+    return "\n".join(lines)
+
+
 def run(quick: bool = False, profile: bool = False) -> list[dict]:
     from glutesense.analysis import analyze
 
@@ -181,6 +247,7 @@ def run(quick: bool = False, profile: bool = False) -> list[dict]:
                           f"imports {c.fmt_s(cold['imports_s'])}, read {c.fmt_s(cold['read_s'])}",
                           "—", "info", "info", **cold))
     if profile:
+        print(stage_table(hours), file=sys.stderr)
         import numpy as np
 
         x1 = np.load(c.synth_npy(hours * 3600.0), mmap_mode="r")[:, :360_000]

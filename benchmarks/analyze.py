@@ -6,8 +6,11 @@
   ``analyze(rec).to_report_dict()``; in the same process the reference, one
   zero-phase 4th-order Butterworth band-pass (``scipy.signal.sosfiltfilt`` of
   ``butter(4, [0.5, 20] Hz)``, all three axes), is timed. Both are compared
-  *warm*: one analysis and one band-pass first (warm-ups), then two rounds of
-  one analysis and three band-passes; the medians are compared. Target:
+  *warm*: one analysis and one band-pass first (warm-ups), then one analysis
+  and three band-passes (median). The speed of a process depends on where its
+  memory lands (physical pages, cache sets: ±10 % between fresh processes of
+  the same code, less with address randomisation off), so this is repeated in
+  5 fresh processes and the median process is reported with the range. Target:
   analysis ≤ 8× the band-pass. The peak RSS of the process up to the end of the
   first analysis (``resource.getrusage``; imports and the 207 MB of data
   included) is the memory figure. Target ≤ 1 GB. The process is set up as the
@@ -39,6 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 BAND_HZ = (0.5, 20.0)
+#: Fresh processes for the 24 h comparison (the median one is reported).
+PROCESSES = 5
 
 _CHILD_24H = """
 if RETAIN:                        # set up like the CLI's process and batch workers
@@ -201,20 +206,27 @@ def run(quick: bool = False, profile: bool = False) -> list[dict]:
     from glutesense.analysis import analyze
 
     hours = 24.0
-    rounds = 1 if quick else 2
-    c.log(f"analysis: {hours:g} h in a subprocess (warm-ups, then {rounds} x "
+    procs = 1 if quick else PROCESSES
+    c.log(f"analysis: {hours:g} h in {procs} fresh subprocesses (each: warm-ups, then "
           "[analyze once, band-pass 3 times]); then each once in a fresh process")
-    r = run_24h(hours, rounds)
+    runs = [run_24h(hours, 1) for _ in range(procs)]
+    r = runs[0]
     rows = []
-    if "error" in r:
+    if any("error" in x for x in runs):
+        r = next(x for x in runs if "error" in x)
         rows.append(c.row(f"analysis {hours:g} h @100 Hz vs sosfiltfilt band-pass", "failed",
                           r["error"], "—", "≤ 8×", "MISS", **r))
     else:
-        ratio = r["analyze_s"] / r["ref_s"]
-        name = f"analysis {hours:g} h @100 Hz (3 axes) vs sosfiltfilt butter(4) band-pass"
+        # the median process: a process's speed depends on where its memory lands (±10 %)
+        ratios = [x["analyze_s"] / x["ref_s"] for x in runs]
+        k = sorted(range(procs), key=ratios.__getitem__)[procs // 2]
+        r, ratio = runs[k], ratios[k]
+        name = (f"analysis {hours:g} h @100 Hz (3 axes) vs sosfiltfilt butter(4) band-pass"
+                + (f" (median of {procs} processes: {min(ratios):.2f}–{max(ratios):.2f}×)"
+                   if procs > 1 else ""))
         rows.append(c.row(name,
                           c.fmt_s(r["analyze_s"]), c.fmt_s(r["ref_s"]), c.fmt_x(ratio), "≤ 8×",
-                          c.verdict(ratio <= 8.0), ratio=ratio, **r))
+                          c.verdict(ratio <= 8.0), ratio=ratio, ratios=ratios, **r))
         lib = run_24h(hours, 1, retain=False)
         if "error" not in lib:
             lr = lib["analyze_s"] / lib["ref_s"]
@@ -228,7 +240,7 @@ def run(quick: bool = False, profile: bool = False) -> list[dict]:
             rows.append(c.row(f"analysis {hours:g} h, cold: first call in a fresh process each",
                               c.fmt_s(cold["analyze_s"]), c.fmt_s(cold["ref_s"]), c.fmt_x(cr),
                               "info", "info", ratio=cr, **cold))
-        peak = r["rss_analyzed_mb"]
+        peak = max(x["rss_analyzed_mb"] for x in runs)
         rows.append(c.row(f"analysis {hours:g} h: peak RSS (subprocess)", f"{peak:.0f} MB",
                           f"imports {r['rss_imports_mb']:.0f} MB, "
                           f"+data {r['rss_loaded_mb']:.0f} MB",

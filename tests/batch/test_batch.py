@@ -251,3 +251,18 @@ def test_parent_is_warmed_before_workers_are_forked():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout.split()
     assert out == ["0", "4"], out
+
+
+def test_summary_rows_from_workers_equal_rows_read_back(cohort, tmp_path):
+    # The workers hand their summary row to collate; a rerun (every input skipped) builds
+    # the same table by reading each summary.json back: the two paths must agree.
+    files = [str(p) for p in cohort[0]]
+    out = tmp_path / "out"
+    first = run_batch(files, out, scheduler="processes", workers=2)
+    assert all(i.row is not None for i in first.items)
+    fresh = pd.read_parquet(out / "summary.parquet")
+    again = run_batch(files, out, scheduler="sync")
+    assert all(i.status == "skipped" and i.row is None for i in again.items)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"), fresh)
+    assert (fresh["status"] == "done").all()
+    assert np.allclose(fresh["duration_s"], 90.0, atol=0.02)

@@ -43,6 +43,9 @@ class ItemResult:
     status: str
     error: str | None = None
     seconds: float = 0.0
+    #: The input's row of ``summary.parquet``, computed by the worker (None when skipped or
+    #: failed: collate then reads the summary back from disk).
+    row: dict[str, Any] | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +67,8 @@ class BatchResult:
                 "n_done": sum(i.status == "done" for i in self.items),
                 "n_skipped": sum(i.status == "skipped" for i in self.items),
                 "n_failed": self.n_failed,
-                "items": [dataclasses.asdict(i) for i in self.items]}
+                "items": [{k: v for k, v in dataclasses.asdict(i).items() if k != "row"}
+                          for i in self.items]}
 
 
 def output_dirs(inputs: Sequence[str | os.PathLike], out: str | os.PathLike) -> list[Path]:
@@ -147,7 +151,8 @@ def process_one(path: str, out_dir: str, *, answers: dict[str, Any] | None = Non
         atomic_write(out / "features.parquet", lambda tmp: table.to_parquet(tmp, index=False))
         _atomic_text(summary, json.dumps(report, indent=1, allow_nan=False))
         (out / "error.json").unlink(missing_ok=True)
-        return ItemResult(path, out_dir, "done", seconds=time.perf_counter() - t_start)
+        return ItemResult(path, out_dir, "done", seconds=time.perf_counter() - t_start,
+                          row=_report_row(report))
     except GlutesenseError as exc:
         reason = exc.one_line()
     except Exception as exc:  # noqa: BLE001 - one bad input must not stop a cohort
@@ -161,26 +166,32 @@ def _summary_row(item: ItemResult) -> dict[str, Any]:
     row: dict[str, Any] = {"path": item.path, "output": item.out_dir, "status": item.status,
                            "error": item.error}
     summary = Path(item.out_dir) / "summary.json"
-    if item.status in ("done", "skipped") and summary.exists():
-        rep = json.loads(summary.read_text(encoding="utf-8"))
-        m = rep["mechanisms"]
-        iso = m["vibration"].get("iso2631") or {}
-        row.update({
-            "status": "done",
-            "format": rep["input"].get("format"), "duration_s": rep["input"]["duration_s"],
-            "fs_hz": rep["input"]["fs_hz"],
-            "heart_rate_bpm": m["pulse"].get("heart_rate_bpm"),
-            "twitch_rate_per_min": m["twitch"].get("rate_per_min"),
-            "twitch_pattern": m["twitch"].get("pattern"),
-            "nerve_burst_rate_per_min": m["nerve"].get("burst_rate_per_min"),
-            "vibration_source": m["vibration"].get("source"),
-            "vibration_av_ms2": iso.get("av_ms2"),
-            "vibration_aw_z_ms2": iso.get("aw_z_ms2"),
-            "unexplained_share": rep.get("unexplained_share"),
-            "triage_level": (rep.get("triage") or {}).get("level"),
-            **{f"share_{k}": m[k].get("share") for k in m},
-        })
+    if item.row is not None:          # from the worker: no need to read the summary back
+        row.update(item.row)
+    elif item.status in ("done", "skipped") and summary.exists():
+        row.update(_report_row(json.loads(summary.read_text(encoding="utf-8"))))
     return row
+
+
+def _report_row(rep: dict[str, Any]) -> dict[str, Any]:
+    """The columns of ``summary.parquet`` taken from one ``glutesense.report/1`` document."""
+    m = rep["mechanisms"]
+    iso = m["vibration"].get("iso2631") or {}
+    return {
+        "status": "done",
+        "format": rep["input"].get("format"), "duration_s": rep["input"]["duration_s"],
+        "fs_hz": rep["input"]["fs_hz"],
+        "heart_rate_bpm": m["pulse"].get("heart_rate_bpm"),
+        "twitch_rate_per_min": m["twitch"].get("rate_per_min"),
+        "twitch_pattern": m["twitch"].get("pattern"),
+        "nerve_burst_rate_per_min": m["nerve"].get("burst_rate_per_min"),
+        "vibration_source": m["vibration"].get("source"),
+        "vibration_av_ms2": iso.get("av_ms2"),
+        "vibration_aw_z_ms2": iso.get("aw_z_ms2"),
+        "unexplained_share": rep.get("unexplained_share"),
+        "triage_level": (rep.get("triage") or {}).get("level"),
+        **{f"share_{k}": m[k].get("share") for k in m},
+    }
 
 
 def collate(items: Sequence[ItemResult], out: str | os.PathLike) -> Any:

@@ -334,30 +334,30 @@ def test_record_end_is_held_not_mirrored():
     assert err_plain > 5 * err_held
 
 
-def test_local_templates_gathered_from_pad_match_epoch_array():
-    """The direct gather (``at=(pad, L)``) gives the same templates as the epoch array,
-    and the block median equals an independent per-block ``np.median``."""
+def test_local_templates_are_block_quantiles_averaged_over_neighbouring_blocks():
+    """Against an independent per-block ``np.quantile`` of the usable epochs."""
     rng = np.random.default_rng(3)
     L, nb = 40, 100
     pad = rng.standard_normal((3, 6000)).astype(np.float32)
     start = np.sort(rng.choice(np.arange(5900), nb, replace=False))
     segs = pad[:, start[:, None] + np.arange(L)]
     use = rng.random(nb) > 0.1
-    for q in (0.5, 0.75):
-        a = twitch._local_templates(segs, use, q)
-        b = twitch._local_templates(start, use, q, at=(pad, L))
-        assert np.array_equal(a, b)
     # few usable beats: one quantile over all of them
     few = np.zeros(nb, dtype=bool)
     few[:20] = True
     ref = np.median(segs[:, :20], axis=1)
-    got = twitch._local_templates(start, few, at=(pad, L))
+    got = twitch._local_templates(pad, start, L, few)
     assert np.allclose(got[:, 50], ref, rtol=1e-6)
-    # many: the first block's median (16 beats), averaged with the second block's
+    # many: a block's quantile (16 beats) averaged with its neighbours'; the block form
+    # holds the same templates once per block
     ui = np.flatnonzero(use)
-    blk = [np.median(segs[:, ui[i * 16:(i + 1) * 16]], axis=1) for i in range(2)]
-    got = twitch._local_templates(start, use, at=(pad, L))
-    assert np.allclose(got[:, ui[0]], (blk[0] + blk[1]) / 2, rtol=1e-5, atol=1e-6)
+    for q in (0.5, 0.75):
+        blk = [np.quantile(segs[:, ui[i * 16:(i + 1) * 16]], q, axis=1) for i in range(3)]
+        got = twitch._local_templates(pad, start, L, use, q)
+        assert np.allclose(got[:, ui[0]], (blk[0] + blk[1]) / 2, rtol=1e-5, atol=1e-6)
+        assert np.allclose(got[:, ui[20]], (blk[0] + blk[1] + blk[2]) / 3, rtol=1e-5, atol=1e-6)
+        sm, where = twitch._local_templates(pad, start, L, use, q, blocks=True)
+        assert np.array_equal(sm[:, where], got)
 
 
 def test_guard_matches_brute_force():

@@ -418,7 +418,7 @@ def _beat_grid(pad: np.ndarray, quiet: np.ndarray, m: int, n: int, b: np.ndarray
     start = b - pre + m
     calm = _window_quiet(quiet, start, L)
     loud = np.r_[0, np.cumsum(~quiet[m:m + n])]
-    got = _local_templates(start, calm, at=(pad, L), blocks=True)
+    got = _local_templates(pad, start, L, calm, blocks=True)
     if got is None:
         return None
     sm, blk = got
@@ -475,7 +475,7 @@ def _beat_grid(pad: np.ndarray, quiet: np.ndarray, m: int, n: int, b: np.ndarray
     gs = np.rint(start[src] + j * np.repeat(d[gi] / q[gi], reps)).astype(np.int64)
     found, fit, source = [start], [amp], [np.arange(start.size)]
     # templates of the aligned beats (sharper than those of the beats as given)
-    t2 = _local_templates(start, _window_quiet(quiet, start, L), at=(pad, L), blocks=True)
+    t2 = _local_templates(pad, start, L, _window_quiet(quiet, start, L), blocks=True)
     if t2 is not None:
         sm, blk = t2
     if gs.size:
@@ -522,15 +522,13 @@ def _plausible(amp: np.ndarray, loud: np.ndarray, start: np.ndarray, L: int, m: 
     return (amp >= _INSERT_MIN_AMP) & (amp <= 2.0) & (loud[hi - m] - loud[lo - m] == 0)
 
 
-def _local_templates(segs: np.ndarray, use: np.ndarray, q: float = 0.5, *,
-                     at: tuple[np.ndarray, int] | None = None,
+def _local_templates(x: np.ndarray, start: np.ndarray, L: int, use: np.ndarray,
+                     q: float = 0.5, *,
                      blocks: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
-    """Local beat template of every beat (column of *segs*, shape (c, nb, L)).
-
-    With *at* = (pad, L), *segs* holds instead the window starts (nb,) in *pad*
-    (c, N): the beat epochs are then gathered straight into the blocks (the same
-    values, without first copying every epoch; only the starts of the beats
-    marked *use* need to be valid).
+    """Local template of every beat: the epochs ``x[:, s:s + L]`` of *x* (c, N) at the
+    window starts *start* (nb,), shape (c, nb, L). Only the starts of the beats
+    marked *use* need to be valid; their epochs are gathered straight into the
+    blocks.
 
     Only the beats marked *use* enter: the median (or the quantile *q*) of each
     block of :data:`_BLOCK_BEATS` of them (robust to the odd twitch), averaged
@@ -544,27 +542,17 @@ def _local_templates(segs: np.ndarray, use: np.ndarray, q: float = 0.5, *,
     nu = ui.size
     if nu < 3:
         return None
-    if at is None:
-        c, nb, L = segs.shape
-
-        def take(sel: np.ndarray) -> np.ndarray:                  # (c, sel.size, L)
-            return segs[:, sel]
-    else:
-        pad, L = at
-        c, nb = pad.shape[0], segs.size
-
-        def take(sel: np.ndarray) -> np.ndarray:
-            return _windows(pad, segs[sel], L)
+    c, nb = x.shape[0], start.size
     nblk = -(-nu // _BLOCK_BEATS)
     if nblk <= 3:
-        med = np.quantile(take(ui), q, axis=1)[:, None, :]           # (c, 1, L)
+        med = np.quantile(_windows(x, start[ui], L), q, axis=1)[:, None, :]   # (c, 1, L)
         if blocks:
             return med, np.zeros(nb, dtype=np.intp)
         return np.broadcast_to(med, (c, nb, L))
     # pad the last block with the beats just before it, so every block holds _BLOCK_BEATS
     src = np.minimum(np.arange(nblk * _BLOCK_BEATS), nu - 1)
     src[(nblk - 1) * _BLOCK_BEATS:] = np.arange(nu - _BLOCK_BEATS, nu)
-    g = take(ui[src]).reshape(c, nblk, _BLOCK_BEATS, L)
+    g = _windows(x, start[ui[src]], L).reshape(c, nblk, _BLOCK_BEATS, L)
     # order statistics by sorting the beats of a block at each sample: numpy's vectorised
     # sort of short contiguous rows is several times faster than its median/partition
     g = np.ascontiguousarray(np.swapaxes(g, -1, -2))                  # (c, nblk, L, B)
@@ -672,8 +660,8 @@ def _phase_level(e: np.ndarray, level: np.ndarray, starts: np.ndarray, L: int,
     use = ok.all(axis=1) & usable[ic].all(axis=1)
     if use.sum() < 2 * _BLOCK_BEATS:
         return level
-    res_lvl = _local_templates(np.clip(starts, 0, max(n - L, 0)), use, _OS_Q,
-                               at=(e[None], L))[0] * os_scale
+    res_lvl = _local_templates(e[None], np.clip(starts, 0, max(n - L, 0)), L, use,
+                               _OS_Q)[0] * os_scale
     out = level.copy()
     # neighbouring windows may overlap (fast heart rates): alternate ones never do
     for par in range(2):

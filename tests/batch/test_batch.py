@@ -266,3 +266,43 @@ def test_summary_rows_from_workers_equal_rows_read_back(cohort, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"), fresh)
     assert (fresh["status"] == "done").all()
     assert np.allclose(fresh["duration_s"], 90.0, atol=0.02)
+
+
+@pytest.mark.parametrize("scheduler", ["processes", "threads", "sync"])
+def test_only_forked_workers_are_warmed_and_retain_memory(cohort, tmp_path, monkeypatch,
+                                                          scheduler):
+    # The warm-up runs before workers are forked, and the memory setting is applied in
+    # the workers only: a threads or sync batch leaves the caller's process as it is.
+    import glutesense._process as proc
+    import glutesense.batch.run as run_mod
+
+    warmed, retained = [], tmp_path / "retained"
+    retained.mkdir()
+    monkeypatch.setattr(run_mod, "_warm_parent", lambda: warmed.append(os.getpid()))
+    monkeypatch.setattr(proc, "retain_freed_memory",
+                        lambda trim_mb=256: (retained / str(os.getpid())).touch() or True)
+    run_batch([str(p) for p in cohort[0]][:2], tmp_path / "out", scheduler=scheduler,
+              workers=2)
+    pids = {p.name for p in retained.iterdir()}
+    if scheduler == "processes":
+        assert warmed == [os.getpid()]
+        assert pids and str(os.getpid()) not in pids
+    else:
+        assert warmed == [] and pids == set()
+
+
+def test_cli_leaves_a_callers_process_alone(cohort, tmp_path, monkeypatch):
+    # main([...]) called by a program (here pytest) must not change its malloc settings;
+    # only main() run as the program does (python -m glutesense, the script).
+    import glutesense._process as proc
+
+    calls = []
+    monkeypatch.setattr(proc, "retain_freed_memory", lambda trim_mb=256: calls.append(1))
+    monkeypatch.setattr("glutesense.cli.retain_freed_memory", proc.retain_freed_memory)
+    assert main(["analyze", str(cohort[0][0]), "--json"]) == 0
+    assert calls == []
+    monkeypatch.setattr(sys, "argv", ["glutesense", "analyze", str(cohort[0][0]), "--json"])
+    with pytest.raises(SystemExit) as exited:       # as the program, main() exits
+        main()
+    assert exited.value.code in (0, None)
+    assert calls == [1]

@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -32,6 +33,8 @@ __all__ = ["BatchResult", "ItemResult", "run_batch", "process_one", "collate", "
            "SCHEDULERS"]
 
 SCHEDULERS = ("sync", "threads", "processes", "local")
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,12 +306,14 @@ def _warm_parent() -> None:
     rng = np.random.default_rng(0)
     acc = rng.normal(0.0, 0.01, (3, 6000))
     acc[2] += 9.81
-    with tempfile.TemporaryDirectory(prefix="glutesense-warm-") as tmp:
-        path = Path(tmp) / "warm.csv"
-        Recording(acc, 100.0, ("acc_x", "acc_y", "acc_z"), ("acc",) * 3,
-                  ("m/s^2",) * 3).write(path)
-        process_one(str(path), str(Path(tmp) / "out"))
-    _WARMED = True
+    try:
+        with tempfile.TemporaryDirectory(prefix="glutesense-warm-") as tmp:
+            path = Path(tmp) / "warm.csv"
+            Recording(acc, 100.0, ("acc_x", "acc_y", "acc_z"), ("acc",) * 3,
+                      ("m/s^2",) * 3).write(path)
+            _WARMED = process_one(str(path), str(Path(tmp) / "out")).status == "done"
+    except Exception:  # noqa: BLE001 - only a speed-up: the batch itself must still run
+        log.debug("warming the parent before forking failed", exc_info=True)
 
 
 def _worker_init() -> None:

@@ -97,7 +97,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return (and, as a script, exit with) the exit code."""
+    """Run the CLI; return (and, as a script, exit with) the exit code.
+
+    Without *argv* (run as the program: the ``glutesense`` script, ``python -m
+    glutesense``) the process is also set up as glutesense's own
+    (:func:`glutesense._process.retain_freed_memory`); a caller passing *argv*
+    keeps its process as it is.
+    """
     debug = bool(os.environ.get("GLUTESENSE_DEBUG"))
     with warnings.catch_warnings():
         # GlutesenseWarning reaches the user as one line on stderr; numpy/pandas/library
@@ -107,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default", GlutesenseWarning)
         warnings.showwarning = _show_warning
         _setup_logging(debug)
-        retain_freed_memory()
+        if argv is None:     # run as the program (the script, python -m): our own process
+            retain_freed_memory()
         return _main(argv)
 
 

@@ -253,24 +253,20 @@ def _block_means(x: np.ndarray, hop: int) -> np.ndarray:
 
 
 def _gravity_track(raw: np.ndarray, fs: float,
-                   sums: _vol.BlockSums | _vol.HopSums | None = None
+                   sums: _vol.HopSums | None = None
                    ) -> tuple[np.ndarray, np.ndarray, float]:
     """0.25-s block means and their < 0.3 Hz low-pass (the gravity track), and their rate.
 
-    *sums*: :func:`.voluntary.hop_block_sums` of *raw* over the 0.25-s block (or
-    :func:`.voluntary.block_sums`, whose finer blocks give the means when the 0.25-s
-    block is a whole number of them), so that the data are not read again.
+    *sums*: :func:`.voluntary.hop_block_sums` of *raw* over the 0.25-s block, so that
+    the data are not read again.
     """
     hop = max(1, int(round(_GRAV_HOP_S * fs)))
     nb = raw.shape[1] // hop
     if nb == 0:
         m = raw.mean(axis=1, keepdims=True)
         return m, m, fs
-    if isinstance(sums, _vol.HopSums):
-        hs = (sums.s, sums.sq) if sums.hop == hop else None
-    else:
-        hs = _vol.hop_sums(sums, hop) if sums is not None else None
-    blocks = (hs[0][:, :nb] * (1.0 / hop) if hs is not None and hs[0].shape[1] >= nb
+    blocks = (sums.s[:, :nb] * (1.0 / hop)
+              if sums is not None and sums.hop == hop and sums.s.shape[1] >= nb
               else _block_means(raw, hop))
     gfs = fs / hop
     g = blocks
@@ -301,7 +297,11 @@ def _minus_upsampled(x: np.ndarray, low: np.ndarray, hop: int,
     fwd = np.diff(low, axis=1, append=low[:, -1:])
     if out is None:
         out = np.empty((rows, n))
-    body = out[:, : nb * hop].reshape(rows, nb, hop, copy=False)
+    # a view (numpy's reshape(copy=False) needs numpy 2.1): out's rows are contiguous here,
+    # whether it is fresh or a column slice of preprocess's (3, n) output
+    body = out[:, : nb * hop].reshape(rows, nb, hop)
+    if not np.shares_memory(body, out):                # a caller's strided out: no view
+        raise ValueError("out must have contiguous rows")
     xb = x[:, : nb * hop].reshape(rows, nb, hop)
     curve = np.empty((hop, nb))                # curve[j, k]: offset j in block k (one row)
     for r in range(rows):

@@ -1047,10 +1047,12 @@ def find_transients(prepared: Prepared, *, beats_s: np.ndarray | None = None,
         en = np.maximum(en, 0.0)
     else:
         peak = en = np.zeros(0)
-    # medians over every 4th usable sample (the levels are piecewise constant over 2.5 s)
-    u4 = usable[::4]
-    med_thr = float(np.nanmedian(thr[::4][u4])) if u4.any() else float("nan")
-    med_lvl = float(np.nanmedian(level[::4][u4])) if u4.any() else float("nan")
+    # medians over every 4th usable sample (the levels are piecewise constant over 2.5 s;
+    # all usable samples when too few of them fall on the 4th ones)
+    step = 4 if np.count_nonzero(usable[::4]) >= 100 else 1
+    u4 = usable[::step]
+    med_thr = float(np.nanmedian(thr[::step][u4])) if u4.any() else float("nan")
+    med_lvl = float(np.nanmedian(level[::step][u4])) if u4.any() else float("nan")
     amin = float(np.sqrt(max(med_thr - med_lvl, 0.0)))
     return Transients(prepared.t0 + _onsets(pk, e, fs, w) / fs, peak, en, amin, observed)
 

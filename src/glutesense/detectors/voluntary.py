@@ -66,8 +66,8 @@ from scipy import signal
 from ._base import Prepared
 
 __all__ = ["find_intervals", "intervals_to_mask", "mask_to_intervals", "mask_runs", "intervals",
-           "cic_decimate", "Features", "features", "intervals_from_features", "BlockSums",
-           "block_sums", "hop_sums", "HopSums", "hop_block_sums", "WINDOW_S", "HOP_S",
+           "cic_decimate", "Features", "features", "intervals_from_features",
+           "HopSums", "hop_block_sums", "WINDOW_S", "HOP_S",
            "MIN_RMS_MS2", "STEP_BAND_HZ", "MIN_STEP_RMS_MS2", "VIBRATION_CONTEXT_MS2"]
 
 #: Short-time RMS window and hop in s (the window is a whole number of hops).
@@ -127,37 +127,6 @@ def _zi(order: int, wn: float | tuple[float, float], btype: str, fs: float) -> n
 
 
 @dataclasses.dataclass(frozen=True)
-class BlockSums:
-    """Per-block sums of a (rows, n) signal over blocks of *q* samples (a partial last
-    block dropped): ``s`` (rows, nb) the sums, ``w`` (rows, nb) the sums weighted by the
-    offset 0..q−1 in the block, ``sq`` (nb,) the sums of squares over all rows. One
-    pass over the data gives the CIC decimation, hop means and short-time RMS."""
-
-    q: int
-    s: np.ndarray
-    w: np.ndarray
-    sq: np.ndarray
-
-
-def block_sums(x: np.ndarray, fs: float, target_fs: float = _LOW_FS) -> BlockSums:
-    """:class:`BlockSums` of *x* (rows, n) over blocks of ``q = floor(fs / target_fs)``
-    samples (computed with numpy's own loops: a multithreaded BLAS call on products
-    this thin stalls when the cores are busy)."""
-    q = max(1, int(fs // target_fs))
-    nb = x.shape[1] // q
-    j = np.arange(q, dtype=float)
-    s = np.empty((x.shape[0], nb))
-    w = np.empty((x.shape[0], nb))
-    sq = np.zeros(nb)
-    for i, row in enumerate(x):
-        blk = np.ascontiguousarray(row[: nb * q]).reshape(nb, q)
-        s[i] = np.einsum("ij->i", blk)
-        w[i] = np.einsum("ij,j->i", blk, j)
-        sq += np.einsum("ij,ij->i", blk, blk)
-    return BlockSums(q, s, w, sq)
-
-
-@dataclasses.dataclass(frozen=True)
 class HopSums:
     """Per-hop sums of a (rows, n) signal over blocks of *hop* samples (a partial last
     block dropped): ``s`` (rows, nh) the sums, ``sq`` (nh,) the sums of squares over all
@@ -170,7 +139,8 @@ class HopSums:
 
 def hop_block_sums(x: np.ndarray, hop: int) -> HopSums:
     """:class:`HopSums` of *x* (rows, n) over blocks of *hop* samples, read straight from
-    the data (numpy's own loops, no BLAS: see :func:`block_sums`)."""
+    the data (numpy's own loops: a multithreaded BLAS call on products this thin stalls
+    when the cores are busy)."""
     nh = x.shape[1] // hop
     s = np.empty((x.shape[0], nh))
     sq = np.zeros(nh)
@@ -179,17 +149,6 @@ def hop_block_sums(x: np.ndarray, hop: int) -> HopSums:
         s[i] = np.einsum("ij->i", blk)
         sq += np.einsum("ij,ij->i", blk, blk)
     return HopSums(hop, s, sq)
-
-
-def hop_sums(bs: BlockSums, hop: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Sums and sums of squares over blocks of *hop* samples, from *bs* (None unless
-    *hop* is a multiple of ``bs.q``)."""
-    if hop % bs.q:
-        return None
-    r = hop // bs.q
-    nh = bs.s.shape[1] // r
-    return (np.einsum("ijk->ij", bs.s[:, : nh * r].reshape(-1, nh, r)),
-            np.einsum("ij->i", bs.sq[: nh * r].reshape(nh, r)))
 
 
 #: Frequency (Hz) at which the band filters' delay is compensated: a typical step
@@ -209,17 +168,15 @@ def _delay(fs: float, step: bool) -> int:
     return int(round(float(gd[0])))
 
 
-def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS,
-                 sums: BlockSums | None = None) -> tuple[np.ndarray, float, int]:
+def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS
+                 ) -> tuple[np.ndarray, float, int]:
     """Decimate along the last axis by ``q = floor(fs / target_fs)`` with a 2nd-order CIC.
 
     The filter is the triangular window of ``2q − 1`` samples (a boxcar of *q* applied
-    twice; Hogenauer, 1981), computed from per-block sums and offset-weighted sums
-    (:func:`block_sums`, one pass over the data). Its response
+    twice; Hogenauer, 1981): each output is the triangle's dot product with its
+    ``2q − 1`` input samples (a strided window view, no copy). Its response
     ``(sin(πfq/fs) / (q sin(πf/fs)))²`` loses at most 0.9 dB up to ``0.175·fs/q`` and
-    rejects by ≥ 27 dB what would fold onto it. Without *sums* each output is the
-    triangle's dot product with its ``2q − 1`` input samples (a strided window view,
-    no copy), which is cheaper than the block sums when nothing else needs them.
+    rejects by ≥ 27 dB what would fold onto it.
 
     Parameters
     ----------
@@ -229,8 +186,6 @@ def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS,
         Sampling rate of *x* in Hz.
     target_fs : float
         Lowest acceptable output rate in Hz.
-    sums : BlockSums or None
-        The block sums of *x* if already computed (other types are ignored).
 
     Returns
     -------
@@ -247,19 +202,11 @@ def cic_decimate(x: np.ndarray, fs: float, target_fs: float = _LOW_FS,
     nb = x2.shape[1] // q
     if q == 1 or nb < 2:
         return x2, fs, 0
-    if not (isinstance(sums, BlockSums) and sums.q == q):
-        tri = np.concatenate([np.arange(1, q + 1), np.arange(q - 1, 0, -1)]).astype(float)
-        out = np.empty((x2.shape[0], nb - 1))
-        for i, row in enumerate(x2):
-            win = np.lib.stride_tricks.sliding_window_view(row, 2 * q - 1)[::q][: nb - 1]
-            np.einsum("ij,j->i", win, tri, out=out[i])
-        out *= 1.0 / q ** 2
-        return out, fs / q, q - 1
-    s, w = sums.s, sums.w
-    # (w[:-1] + s[:-1] + (q − 1)·s[1:] − w[1:]) / q², in place (one output, one temporary)
-    out = np.add(w[:, :-1], s[:, :-1])
-    out += (q - 1) * s[:, 1:]
-    out -= w[:, 1:]
+    tri = np.concatenate([np.arange(1, q + 1), np.arange(q - 1, 0, -1)]).astype(float)
+    out = np.empty((x2.shape[0], nb - 1))
+    for i, row in enumerate(x2):
+        win = np.lib.stride_tricks.sliding_window_view(row, 2 * q - 1)[::q][: nb - 1]
+        np.einsum("ij,j->i", win, tri, out=out[i])
     out *= 1.0 / q ** 2
     return out, fs / q, q - 1
 
@@ -270,7 +217,7 @@ def _frame(n: int, fs: float) -> tuple[int, int]:
     return hop, hop * max(1, int(round(WINDOW_S / HOP_S)))
 
 
-def _short_time_rms(acc: np.ndarray, fs: float, sums: BlockSums | HopSums | None = None
+def _short_time_rms(acc: np.ndarray, fs: float, sums: HopSums | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """RMS about the window mean of the 3-axis signal in sliding windows.
 
@@ -287,12 +234,8 @@ def _short_time_rms(acc: np.ndarray, fs: float, sums: BlockSums | HopSums | None
         d = acc - acc.mean(axis=1, keepdims=True)
         return np.zeros(1, dtype=int), np.atleast_1d(np.sqrt(np.einsum("ij,ij->", d, d)
                                                              / max(n, 1)))
-    if isinstance(sums, HopSums):
-        hs = (sums.s, sums.sq) if sums.hop == hop else None
-    else:
-        hs = hop_sums(sums, hop) if sums is not None else None
-    if hs is not None and hs[1].size >= nh:
-        s, q = hs[0][:, :nh], hs[1][:nh]
+    if sums is not None and sums.hop == hop and sums.sq.size >= nh:
+        s, q = sums.s[:, :nh], sums.sq[:nh]
     else:
         s = np.empty((acc.shape[0], nh))
         q = np.zeros(nh)
@@ -322,15 +265,14 @@ def _window_rms(y: np.ndarray, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
 
 
 def _band_measures(acc: np.ndarray, fs: float, starts: np.ndarray, w: int,
-                   gravity: np.ndarray | None, gravity_fs: float | None,
-                   sums: BlockSums | HopSums | None = None
+                   gravity: np.ndarray | None, gravity_fs: float | None
                    ) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-window RMS in the gait band (3 axes) and vertical RMS in the step band.
 
     Both run on the CIC-decimated copy; "vertical" is the local gravity direction
     (row 2 of *acc* without gravity). None if the rate is too low for the bands.
     """
-    y, dfs, off = cic_decimate(acc, fs, sums=sums)
+    y, dfs, off = cic_decimate(acc, fs)
     q = int(round(fs / dfs))
     nd = y.shape[1]
     hop = max(1, int(round(HOP_S * fs)))
@@ -464,11 +406,11 @@ class Features:
 
 
 def features(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None,
-             gravity_fs: float | None = None, sums: BlockSums | HopSums | None = None
+             gravity_fs: float | None = None, sums: HopSums | None = None
              ) -> Features:
     """The per-window measures of *acc* (see :func:`find_intervals` for the arguments;
-    *sums*: :func:`hop_block_sums` over the :data:`HOP_S` hop, or :func:`block_sums`,
-    of *acc* if already computed).
+    *sums*: :func:`hop_block_sums` of *acc* over the :data:`HOP_S` hop, if already
+    computed).
 
     *acc* need not be gravity-free: every measure is taken about the window mean or
     in a band above 0.5 Hz (the band filters start in the steady state of the first
@@ -480,7 +422,7 @@ def features(acc: np.ndarray, fs: float, gravity: np.ndarray | None = None,
     if sums is None and n >= w:
         sums = hop_block_sums(acc, hop)
     starts, rms = _short_time_rms(acc, fs, sums)
-    bands = (_band_measures(acc, fs, starts, w, gravity, gravity_fs, sums) if n >= w
+    bands = (_band_measures(acc, fs, starts, w, gravity, gravity_fs) if n >= w
              else None)
     gait, step = bands if bands is not None else (None, None)
     turn = None
@@ -582,10 +524,6 @@ def _percentile(x: np.ndarray, p: float) -> float:
     return float(part[lo] + (pos - lo) * (part[hi] - part[lo]))
 
 
-def _runs(flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return mask_runs(flag)
-
-
 def _in_context(flag: np.ndarray, sustained: np.ndarray, gait: np.ndarray) -> np.ndarray:
     """Drop bouts that lie in continuous vibration without a sustained gait signature.
 
@@ -596,7 +534,7 @@ def _in_context(flag: np.ndarray, sustained: np.ndarray, gait: np.ndarray) -> np
     :data:`VIBRATION_CONTEXT_MS2` a bout is kept only if it contains sustained gait-like
     movement (see the module docstring).
     """
-    on, off = _runs(flag)
+    on, off = mask_runs(flag)
     c = int(round(CONTEXT_S / HOP_S))
     quiet = gait[~flag]
     out = flag.copy()
@@ -615,7 +553,7 @@ def _sustained(flag: np.ndarray, fs: float) -> np.ndarray:
     """Runs of flagged windows lasting at least :data:`MIN_BOUT_S` (a bump is brief)."""
     hop = max(1, int(round(HOP_S * fs)))
     need = max(1, int(round(MIN_BOUT_S * fs / hop)))
-    on, off = _runs(flag)
+    on, off = mask_runs(flag)
     keep = off - on >= need
     d = np.zeros(flag.size + 1, dtype=np.int32)
     np.add.at(d, on[keep], 1)

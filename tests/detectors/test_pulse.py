@@ -445,3 +445,13 @@ def test_windows_mask_is_the_union_of_the_windows():
         for s in starts:
             want |= (i >= s) & (i < s + w)
         np.testing.assert_array_equal(pulse._windows_mask(starts, w, n), want)
+
+
+@pytest.mark.parametrize("fs", [30.0, 50.0, 200.0])
+def test_flat_record_holds_no_rhythm(fs):
+    # A constant signal (all zero or not) has nothing but the filters' rounding in the
+    # pulse band: no heart rate may come out of it (one did at 82-165 bpm before).
+    for level in (0.0, 0.3):
+        acc = np.full((3, int(300 * fs)), level)
+        found = pulse.detect(_prepared(acc, fs))
+        assert not found.present and found.summary["heart_rate_bpm"] is None

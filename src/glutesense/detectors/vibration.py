@@ -653,8 +653,9 @@ def _weighted_row(x: np.ndarray, src: np.ndarray, held: tuple, fs: float, m: int
     slot[:] = src
     if len(spans) > 64:
         slot[vol] = 0.0
-    for r0, r1 in spans if len(spans) <= 64 else ():
-        slot[r0:r1] = 0.0
+    else:
+        for r0, r1 in spans:
+            slot[r0:r1] = 0.0
     w = _weighted(x, fs, m, n, row)                       # (nb, step), sample i·step + j
     step, nb = w.shape[1], w.shape[0]
     w[vi // step, vi % step] = 0.0                        # voluntary samples do not count

@@ -844,8 +844,8 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
     empty = {"heart_rate_bpm": None, "beats_s": [], "sqi": 0.0}
     # a flat record (all zero, or constant) holds no rhythm: only the filters' rounding
     # (the whole record is scanned only when its first samples are flat)
-    flat = not np.ptp(acc[:, :64], axis=1).any() and not np.ptp(acc, axis=1).any()
-    if fs < 12.0 or acc.shape[1] < int(_WIN_S * fs) or flat:
+    if (fs < 12.0 or acc.shape[1] < max(int(_WIN_S * fs), 1)
+            or (not np.ptp(acc[:, :64], axis=1).any() and not np.ptp(acc, axis=1).any())):
         why = ("sampling too slow for the pulse (needs ≥ 12 Hz)" if fs < 12.0 else
                "recording shorter than 10 s or without acceleration: heart rate not measured")
         return Finding("pulse", False, 0.0, 0.0, empty, warnings=(why,))

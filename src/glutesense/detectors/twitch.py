@@ -296,8 +296,12 @@ def _subtract_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
         return bp, None
     start, (sm, blk) = got
     ar = np.arange(L)
-    idx = start[:, None] + ar
-    valid = (idx >= m) & (idx < m + n)
+
+    def inside(rows: np.ndarray) -> np.ndarray:
+        """Which samples of the windows starting at *rows* lie inside the record."""
+        idx = rows[:, None] + ar
+        return (idx >= m) & (idx < m + n)
+
     segs = _windows(pad, start, L)                               # (3, nb, L)
     nb = start.size
     dsm = np.gradient(sm, axis=-1)
@@ -308,10 +312,10 @@ def _subtract_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
     for k, (p, q) in enumerate(((sm, sm), (sm, dsm), (dsm, dsm))):
         _dot_axes(p, q, out=bprod[k])
     prod[:3] = bprod[:, blk]
-    partial = not valid.all()
+    cut = np.flatnonzero((start < m) | (start + L > m + n))
+    partial = cut.size > 0
     if partial:                    # windows cut by the record's edges: fit the part inside
-        cut = np.flatnonzero(~valid.all(axis=1))
-        vf = valid[cut].astype(np.float32)
+        vf = inside(start[cut]).astype(np.float32)
         tmpl[:, cut] *= vf
         der[:, cut] *= vf
         prod[:3, cut] *= vf                                      # vf is 0 or 1: vf² = vf
@@ -345,8 +349,8 @@ def _subtract_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
             # the scale from every k-th beat (≥ 256 beats, ≥ 20 000 samples): its median
             # is then within about 1 % of the full one, at a fraction of the cost
             k = max(1, nb // 256)
-            sig = max(float(np.sqrt(np.median(r2[::k][valid[::k]] if partial else r2[::k]))),
-                      1e-30)
+            sig = max(float(np.sqrt(np.median(r2[::k][inside(start[::k])] if partial
+                                              else r2[::k]))), 1e-30)
         # Tukey's biweight (1 − u²)² for u < 1, else 0
         w = np.divide(r2, np.float32((_TUKEY_C * sig) ** 2), out=r2)
         np.subtract(1.0, w, out=w)
@@ -366,10 +370,11 @@ def _subtract_beats(bp: np.ndarray, fs: float, beats_idx: np.ndarray,
         np.multiply(a32, model, out=model)
         if disjoint:
             for par in range(2):
-                ii = idx[par::2].ravel()
+                ii = (start[par::2, None] + ar).ravel()
                 pad[a, ii] -= model[par::2].ravel()
         else:
-            pad[a] -= np.bincount(idx.ravel(), weights=model.ravel(), minlength=pad.shape[1])
+            pad[a] -= np.bincount((start[:, None] + ar).ravel(), weights=model.ravel(),
+                                  minlength=pad.shape[1])
     return pad[:, m:m + n], _BeatGrid(np.sort(start - m + pre), pre, post)
 
 
@@ -654,19 +659,26 @@ def _phase_level(e: np.ndarray, level: np.ndarray, starts: np.ndarray, L: int,
     phase, do not.
     """
     n = e.size
-    idx = starts[:, None] + np.arange(L)[None, :]
-    ok = (idx >= 0) & (idx < n)
-    ic = np.clip(idx, 0, n - 1)
-    use = ok.all(axis=1) & usable[ic].all(axis=1)
+    if n < L:
+        return level
+    inside = (starts >= 0) & (starts + L <= n)
+    st = np.clip(starts, 0, n - L)
+    moved = np.r_[0, np.cumsum(~usable)]            # voluntary samples before each index
+    use = inside & (moved[st + L] - moved[st] == 0)
     if use.sum() < 2 * _BLOCK_BEATS:
         return level
-    res_lvl = _local_templates(e[None], np.clip(starts, 0, max(n - L, 0)), L, use,
-                               _OS_Q)[0] * os_scale
+    res_lvl = _local_templates(e[None], st, L, use, _OS_Q)[0] * os_scale
     out = level.copy()
+    ar = np.arange(L)
     # neighbouring windows may overlap (fast heart rates): alternate ones never do
     for par in range(2):
-        ii, rr = ic[par::2][ok[par::2]], res_lvl[par::2][ok[par::2]]
-        out[ii] = np.maximum(out[ii], rr)
+        s_p, r_p, in_p = starts[par::2], res_lvl[par::2], inside[par::2]
+        ii = (s_p[in_p][:, None] + ar).ravel()
+        out[ii] = np.maximum(out[ii], r_p[in_p].ravel())
+        if not in_p.all():                      # windows cut by the record's edges
+            idx = s_p[~in_p][:, None] + ar
+            ok = (idx >= 0) & (idx < n)
+            out[idx[ok]] = np.maximum(out[idx[ok]], r_p[~in_p][ok])
     return out
 
 

@@ -371,21 +371,6 @@ def test_fft_zero_phase_falls_back_on_short_signals():
     np.testing.assert_array_equal(y, ref)
 
 
-def test_filtfilt_is_scipys_sosfiltfilt():
-    from scipy import signal
-
-    rng = np.random.default_rng(11)
-    designs = [signal.butter(2, 4.0, "lowpass", fs=50.0, output="sos"),
-               signal.butter(2, (1.0, 10.0), "bandpass", fs=50.0, output="sos"),
-               np.vstack([signal.tf2sos(*signal.iirnotch(7.0, 20.0, fs=50.0)),
-                          signal.butter(2, (1.0, 10.0), "bandpass", fs=50.0, output="sos")])]
-    for sos in designs:
-        for shape in ((200,), (2, 333), (6, 1000)):
-            x = rng.standard_normal(shape)
-            np.testing.assert_allclose(pulse._filtfilt(sos, x),
-                                       signal.sosfiltfilt(sos, x, axis=-1), rtol=0, atol=1e-12)
-
-
 def test_correlation_from_kept_spectra_is_the_direct_sum():
     """The template correlation computed from the band-pass's kept block spectra equals
     the direct sum over axes and lags, at every position including both ends, for

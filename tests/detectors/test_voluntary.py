@@ -176,7 +176,7 @@ def test_bridge_joins_only_short_moving_gaps():
 def test_percentile_matches_numpy():
     x = np.random.default_rng(2).random(1001)
     for p in (0, 20, 50, 87.5, 100):
-        assert voluntary._percentile(x, p) == pytest.approx(np.percentile(x, p), abs=1e-15)
+        assert voluntary._quantile(x, p / 100) == pytest.approx(np.percentile(x, p), abs=1e-15)
 
 
 @pytest.mark.parametrize("hop,n", [(25, 1000), (25, 1013), (12, 777)])

@@ -47,7 +47,7 @@ from scipy import signal
 from ..recording import Recording
 from ..units import G0
 from . import voluntary as _vol
-from ._base import Prepared
+from ._base import Prepared, _median, _quantile
 
 __all__ = ["prepare", "preprocess", "PrepInfo", "ORIENTATION_JUMP_DEG", "MIN_FS_TWITCH_HZ",
            "MIN_FS_APPLIANCE_HZ", "robust_sigma", "bandpass", "notch_lines", "butter_sos"]
@@ -125,22 +125,6 @@ def _butter_filtfilt(x: np.ndarray, order: int, wn: float | tuple[float, float],
     y, _ = signal.sosfilt(sos, y, axis=-1, zi=zi * y[..., :1])
     y = y[..., ::-1]
     return np.ascontiguousarray(y[..., edge:n + edge]) if edge > 0 else np.ascontiguousarray(y)
-
-
-def _median(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``np.median`` along *axis* from one partial sort (several times faster for rows).
-
-    Partitioning at the upper middle puts the lower middle's candidates before it, so
-    an even-length median needs only their maximum, not a second selection.
-    """
-    a = np.moveaxis(np.asarray(a), axis, -1)
-    m = a.shape[-1]
-    if m == 0 or not np.issubdtype(a.dtype, np.floating) or np.isnan(a).any():
-        return np.median(a, axis=-1)
-    h = m // 2
-    p = np.partition(a, h, axis=-1)
-    hi = p[..., h]
-    return hi if m % 2 else 0.5 * (p[..., :h].max(axis=-1) + hi)
 
 
 def robust_sigma(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -246,7 +230,7 @@ def _first_run(flag: np.ndarray, m: int) -> np.ndarray:
 
 def _block_means(x: np.ndarray, hop: int) -> np.ndarray:
     """Means of consecutive blocks of *hop* samples of each row (a partial last block is
-    dropped); one BLAS pass per row, no copy of the data."""
+    dropped); numpy's own summation loop per row (no BLAS)."""
     nb = x.shape[1] // hop
     return np.vstack([np.einsum("ij->i", np.ascontiguousarray(row[: nb * hop]).reshape(nb, hop))
                       for row in x]) * (1.0 / hop)
@@ -522,22 +506,6 @@ def _noise_rms(x: np.ndarray, fs: float, voluntary: np.ndarray) -> float:
     ok = ~vol.any(axis=1)
     sig = robust_sigma(win[ok] if ok.any() else win, axis=1)
     return float(_quantile(sig, 0.25) * np.sqrt(2))
-
-
-def _quantile(x: np.ndarray, q: float) -> float:
-    """``np.quantile(x, q)`` (its default linear method, the same arithmetic) of a 1-D
-    array from one partial sort, without the generic function's overhead."""
-    n = x.size
-    if n == 0 or np.isnan(x).any():
-        return float(np.quantile(x, q))
-    vi = (n - 1) * q
-    lo = int(np.floor(vi))
-    hi = min(lo + 1, n - 1)
-    p = np.partition(x, [lo, hi]) if hi != lo else np.partition(x, lo)
-    a, b = p[lo], p[hi]
-    g = vi - lo
-    d = b - a
-    return float(b - d * (1 - g) if g >= 0.5 else a + d * g)
 
 
 def prepare(recording: Recording) -> Prepared:

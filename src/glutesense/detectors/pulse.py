@@ -312,32 +312,6 @@ def _zero_phase(x: np.ndarray, q: int, h: np.ndarray | None, sos: np.ndarray,
     return y, (_Spectra(nfft, step, D, lmax, k, kept) if lmax else None)
 
 
-@functools.lru_cache(maxsize=32)
-def _sos_zi(sos_bytes: bytes) -> np.ndarray:
-    zi = signal.sosfilt_zi(np.frombuffer(sos_bytes).reshape(-1, 6).copy())
-    zi.flags.writeable = False
-    return zi
-
-
-def _filtfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(sos, x, axis=-1)`` (odd extension by three times the
-    filter's taps, steady-state initial conditions), the same arithmetic with the
-    initial conditions computed once per design: on the short stretches that
-    :func:`_zero_phase` hands it, their design dominates scipy's run time."""
-    nsec = sos.shape[0]
-    edge = 3 * (2 * nsec + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
-    n = x.shape[-1]
-    if n <= edge:
-        return signal.sosfiltfilt(sos, x, axis=-1)
-    ext = np.concatenate([2 * x[..., :1] - x[..., edge:0:-1], x,
-                          2 * x[..., -1:] - x[..., -2:-edge - 2:-1]], axis=-1)
-    zi = _sos_zi(np.ascontiguousarray(sos, dtype=float).tobytes()).reshape(
-        (nsec,) + (1,) * (x.ndim - 1) + (2,))
-    y, _ = signal.sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
-    y, _ = signal.sosfilt(sos, y[..., ::-1], axis=-1, zi=zi * y[..., -1:])
-    return np.ascontiguousarray(y[..., ::-1][..., edge:n + edge])
-
-
 def _notch_sos(fs: float, q: int, h: np.ndarray | None,
                lines_hz: tuple[float, ...]) -> np.ndarray:
     """Notches (second-order sections) for vibration lines and their 2nd harmonics,
@@ -373,7 +347,7 @@ def _envelope(power: np.ndarray, fs: float) -> np.ndarray:
     if power.size <= 30:
         return power
     sos = butter_sos(2, min(4.0, 0.4 * fs), "low", fs)
-    return _zero_phase(power[None, :], 1, None, sos, lambda s: _filtfilt(sos, s))[0][0]
+    return _zero_phase(power[None, :], 1, None, sos, lambda s: signal.sosfiltfilt(sos, s, axis=-1))[0][0]
 
 
 def _window_periods(env: np.ndarray, fs: float, usable: np.ndarray,
@@ -526,7 +500,7 @@ def _rhythm(x: np.ndarray, fs: float, band: tuple[float, float], usable: np.ndar
     if notch.size and -(-x.shape[-1] // q) >= 64:
         # notches and band-pass in one zero-phase pass
         sos = np.vstack([notch, sos])
-        bp, spectra = _zero_phase(x, q, h, sos, lambda s: _filtfilt(sos, s), lmax)
+        bp, spectra = _zero_phase(x, q, h, sos, lambda s: signal.sosfiltfilt(sos, s, axis=-1), lmax)
     elif min(band[1], 0.45 * fs_d) > band[0]:
         bp, spectra = _zero_phase(x, q, h, sos, lambda s: bandpass(s, fs_d, *band), lmax)
     else:

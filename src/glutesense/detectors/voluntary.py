@@ -63,7 +63,7 @@ import functools
 import numpy as np
 from scipy import signal
 
-from ._base import Prepared
+from ._base import Prepared, _median, _quantile
 
 __all__ = ["find_intervals", "intervals_to_mask", "mask_to_intervals", "mask_runs", "intervals",
            "cic_decimate", "Features", "features", "intervals_from_features",
@@ -234,15 +234,9 @@ def _short_time_rms(acc: np.ndarray, fs: float, sums: HopSums | None = None
         d = acc - acc.mean(axis=1, keepdims=True)
         return np.zeros(1, dtype=int), np.atleast_1d(np.sqrt(np.einsum("ij,ij->", d, d)
                                                              / max(n, 1)))
-    if sums is not None and sums.hop == hop and sums.sq.size >= nh:
-        s, q = sums.s[:, :nh], sums.sq[:nh]
-    else:
-        s = np.empty((acc.shape[0], nh))
-        q = np.zeros(nh)
-        for i, row in enumerate(acc):
-            blk = np.ascontiguousarray(row[: nh * hop]).reshape(nh, hop)
-            s[i] = np.einsum("ij->i", blk)
-            q += np.einsum("ij,ij->i", blk, blk)
+    if sums is None or sums.hop != hop or sums.sq.size < nh:
+        sums = hop_block_sums(acc, hop)
+    s, q = sums.s[:, :nh], sums.sq[:nh]
     nw = nh - k + 1
     s_w, q_w = s[:, :nw].copy(), q[:nw].copy()
     for i in range(1, k):                        # sliding sums (no cumulative round-off)
@@ -469,8 +463,8 @@ def intervals_from_features(feat: Features) -> np.ndarray:
     n, fs, w, starts, rms, gait = feat.n, feat.fs, feat.w, feat.starts, feat.rms, feat.gait
     if n == 0:
         return np.zeros((0, 2))
-    base = _median(rms)
-    rest = _percentile(rms, BASE_PERCENTILE)
+    base = float(_median(rms))
+    rest = _quantile(rms, BASE_PERCENTILE / 100.0)
     thr = max(RMS_FACTOR * base, MIN_RMS_MS2)
     flag = rms > thr
     sustained = np.zeros_like(flag)
@@ -481,7 +475,7 @@ def intervals_from_features(feat: Features) -> np.ndarray:
         # a bout that fills much of the recording is not above its median: strong
         # movement mostly in the gait band, or the vertical rhythm of steps, sustained
         # for seconds marks it instead
-        step_thr = max(MIN_STEP_RMS_MS2, RMS_FACTOR * _percentile(step, BASE_PERCENTILE))
+        step_thr = max(MIN_STEP_RMS_MS2, RMS_FACTOR * _quantile(step, BASE_PERCENTILE / 100.0))
         sustained = _sustained(strong & slow, fs) | _sustained(step > step_thr, fs)
         flag |= sustained
     if feat.turn is not None:
@@ -502,26 +496,6 @@ def intervals_from_features(feat: Features) -> np.ndarray:
     iv = np.column_stack([t0[s], np.maximum.reduceat(t1, s)])
     iv[:, 1] = np.minimum(iv[:, 1], n / fs)
     return iv
-
-
-def _median(x: np.ndarray) -> float:
-    """``np.median`` of a 1-D array (the same value) from one partial sort."""
-    n = x.size
-    if n == 0 or np.isnan(x).any():
-        return float(np.median(x))
-    h = n // 2
-    p = np.partition(x, h)
-    return float(p[h] if n % 2 else 0.5 * (p[:h].max() + p[h]))
-
-
-def _percentile(x: np.ndarray, p: float) -> float:
-    """``np.percentile(x, p)`` (linear interpolation) from one partial sort."""
-    n = x.size
-    pos = (n - 1) * p / 100.0
-    lo = int(np.floor(pos))
-    hi = min(lo + 1, n - 1)
-    part = np.partition(x, [lo, hi]) if hi != lo else np.partition(x, lo)
-    return float(part[lo] + (pos - lo) * (part[hi] - part[lo]))
 
 
 def _in_context(flag: np.ndarray, sustained: np.ndarray, gait: np.ndarray) -> np.ndarray:

@@ -306,3 +306,66 @@ def test_cli_leaves_a_callers_process_alone(cohort, tmp_path, monkeypatch):
         main()
     assert exited.value.code in (0, None)
     assert calls == [1]
+
+
+def _timed_item(path: str, out_dir: str, **_: object):
+    """Stand-in for process_one: 0.1 s of 'work'; records which process ran it, and when."""
+    from glutesense.batch.run import ItemResult
+
+    t0 = time.time()
+    time.sleep(0.1)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "ran.json").write_text(json.dumps({"pid": os.getpid(), "t0": t0}))
+    return ItemResult(path, out_dir, "failed", "stand-in")
+
+
+def _inputs_of_sizes(d: Path, sizes: list[int]) -> list[str]:
+    d.mkdir()
+    paths = []
+    for i, size in enumerate(sizes):
+        p = d / f"in{i:02d}.csv"
+        p.write_bytes(b"x" * size)
+        paths.append(str(p))
+    return paths
+
+
+def test_plan_runs_the_largest_input_first_in_small_enough_chunks(tmp_path):
+    from glutesense.batch.run import CHUNK_BYTES, plan
+
+    paths = _inputs_of_sizes(tmp_path / "a", [10, 300, 20, 300, 5000, 0])
+    order, _ = plan(paths + [str(tmp_path / "missing.csv")], 2)
+    assert order == [4, 1, 3, 2, 0, 5, 6]          # by size, ties in input order, missing last
+    small = _inputs_of_sizes(tmp_path / "b", [100] * 48)
+    assert plan(small, 2)[1] == 6                  # Dask's default: tiny inputs in sixes
+    assert plan(small[:7], 2)[1] == 1              # but never most of a worker's share at once
+    assert plan(small[:16], 2)[1] == 2
+    big = _inputs_of_sizes(tmp_path / "c", [CHUNK_BYTES // 3] * 48)
+    assert plan(big, 2)[1] == 3                    # a chunk holds about CHUNK_BYTES of input
+
+
+def test_processes_share_an_odd_cohort_evenly_largest_first(tmp_path, monkeypatch):
+    # Dask's default chunk of 6 sent 7 inputs to 2 workers as 6 + 1: one worker did
+    # almost everything. Each must now run 3 or 4, and the largest input starts first.
+    import glutesense.batch.run as run_mod
+
+    monkeypatch.setattr(run_mod, "process_one", _timed_item)
+    paths = _inputs_of_sizes(tmp_path / "in", [100, 200, 300, 4000, 500, 600, 700])
+    res = run_batch(paths, tmp_path / "out", scheduler="processes", workers=2)
+    ran = [json.loads((Path(i.out_dir) / "ran.json").read_text()) for i in res.items]
+    assert [i.path for i in res.items] == paths    # results come back in input order
+    per_worker = sorted(sum(r["pid"] == pid for r in ran) for pid in {r["pid"] for r in ran})
+    assert per_worker == [3, 4], per_worker
+    assert min(range(7), key=lambda i: ran[i]["t0"]) == 3
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "threads"])
+def test_local_schedulers_start_the_largest_input_first(tmp_path, monkeypatch, scheduler):
+    import glutesense.batch.run as run_mod
+
+    monkeypatch.setattr(run_mod, "process_one", _timed_item)
+    sizes = [100, 900, 300, 700, 500]
+    paths = _inputs_of_sizes(tmp_path / "in", sizes)
+    res = run_batch(paths, tmp_path / "out", scheduler=scheduler, workers=1)
+    started = sorted(range(5), key=lambda i: json.loads(
+        (Path(res.items[i].out_dir) / "ran.json").read_text())["t0"])
+    assert started == sorted(range(5), key=lambda i: -sizes[i])

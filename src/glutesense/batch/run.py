@@ -30,7 +30,7 @@ from typing import Any
 from ..io.canonical import atomic_write
 
 __all__ = ["BatchResult", "ItemResult", "run_batch", "process_one", "collate", "output_dirs",
-           "SCHEDULERS"]
+           "plan", "SCHEDULERS", "CHUNK_BYTES"]
 
 SCHEDULERS = ("sync", "threads", "processes", "local")
 
@@ -249,12 +249,46 @@ def run_batch(
     return BatchResult(tuple(items), str(out), time.perf_counter() - t0)
 
 
+#: Input bytes handed to a ``processes`` worker at a time, at most: about 0.1 s of work for a
+#: canonical CSV, so the round trip through the parent per chunk (~2 ms) stays small.
+CHUNK_BYTES = 8 * 1024**2
+
+
+def plan(paths: Sequence[str], workers: int) -> tuple[list[int], int]:
+    """The order in which to run *paths*, and how many to hand a worker at a time.
+
+    Largest input first (the "longest processing time first" rule): the run then ends
+    on small inputs, and no worker is left with a long one while the others idle. The
+    chunk is as many inputs as make about :data:`CHUNK_BYTES` (at least 1, at most
+    Dask's default of 6) and never more than a quarter of each worker's share, so the
+    last chunks balance too. With Dask's default of 6, 7 inputs on 2 workers went out as
+    6 + 1 and 2 workers were only 1.18 times as fast as one; 20 went out as 12 + 8.
+    """
+    sizes = [_size(p) for p in paths]
+    order = sorted(range(len(paths)), key=lambda i: -sizes[i])       # stable for equal sizes
+    typical = sorted(sizes)[len(sizes) // 2] if sizes else 0
+    chunk = min(6, CHUNK_BYTES // max(typical, 1), len(paths) // (4 * max(1, workers)))
+    return order, max(1, int(chunk))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0            # unreadable: it fails fast, whatever its place
+
+
 def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
     import dask
     from dask.callbacks import Callback
 
-    tasks = [dask.delayed(process_one, pure=False)(p, d, dask_key_name=f"item-{i}")
-             for i, (p, d) in enumerate(zip(paths, dirs))]
+    n_workers = int(workers or os.cpu_count() or 1) if scheduler != "sync" else 1
+    order, chunk = plan(paths, n_workers)
+    # Dask's local schedulers run independent tasks in descending key order: the first
+    # input in *order* gets the highest key.
+    tasks = [dask.delayed(process_one, pure=False)(
+        paths[i], dirs[i], dask_key_name=f"glutesense-item-{len(order) - 1 - rank:06d}")
+        for rank, i in enumerate(order)]
 
     class _Progress(Callback):
         def _posttask(self, key, result, dsk, state, id):  # noqa: A002 - dask's signature
@@ -262,8 +296,10 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
                 progress(result)
 
     kwargs: dict[str, Any] = {"scheduler": scheduler}
-    if workers and scheduler != "sync":
-        kwargs["num_workers"] = int(workers)
+    if scheduler != "sync":
+        kwargs["num_workers"] = n_workers
+    if scheduler == "processes":
+        kwargs["chunksize"] = chunk
     config: dict[str, Any] = {}
     if scheduler == "processes" and sys.platform.startswith("linux"):
         # Fork workers from a parent that has already imported and warmed what they use, so
@@ -278,7 +314,11 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
     # Forked workers inherit the limit.
     limit = _one_blas_thread() if scheduler != "sync" else contextlib.nullcontext()
     with dask.config.set(config), _Progress(), limit:
-        return list(dask.compute(*tasks, **kwargs))
+        done = dask.compute(*tasks, **kwargs)
+    results: list[ItemResult] = [None] * len(paths)  # type: ignore[list-item]
+    for i, res in zip(order, done):
+        results[i] = res
+    return results
 
 
 _WARMED = False
@@ -344,9 +384,11 @@ def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResu
     else:
         client = Client(scheduler, timeout="20s")
     try:
-        futures = [client.submit(process_one, p, d, pure=False, key=f"glutesense-item-{i}-{time.time_ns()}")
-                   for i, (p, d) in enumerate(zip(paths, dirs))]
-        index = {f.key: i for i, f in enumerate(futures)}
+        # Largest input first (see plan()): the scheduler starts tasks in submission order.
+        order, _ = plan(paths, len(client.scheduler_info().get("workers", {})) or 1)
+        futures = [client.submit(process_one, paths[i], dirs[i], pure=False,
+                                 key=f"glutesense-item-{i}-{time.time_ns()}") for i in order]
+        index = {f.key: i for i, f in zip(order, futures)}
         results: list[ItemResult | None] = [None] * len(futures)
         for fut in as_completed(futures):
             res = fut.result()

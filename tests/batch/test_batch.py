@@ -369,3 +369,45 @@ def test_local_schedulers_start_the_largest_input_first(tmp_path, monkeypatch, s
     started = sorted(range(5), key=lambda i: json.loads(
         (Path(res.items[i].out_dir) / "ran.json").read_text())["t0"])
     assert started == sorted(range(5), key=lambda i: -sizes[i])
+
+
+from glutesense.batch.run import process_one as _real_process_one  # noqa: E402
+
+
+def _killing_item(path: str, out_dir: str, **kw: object):
+    """process_one, except that an input named kill*.csv kills the process analysing it."""
+    import signal
+
+    if Path(path).name.startswith("kill"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _real_process_one(path, out_dir, **kw)
+
+
+@pytest.mark.parametrize("scheduler", ["processes", "local"])
+def test_an_input_that_kills_its_worker_is_recorded_and_the_rest_go_on(
+        cohort, tmp_path, monkeypatch, capsys, scheduler):
+    # The out-of-memory killer or a crash in a C library takes the worker process down;
+    # the processes pool then breaks as a whole (with the other worker's input in flight),
+    # and distributed retries it on new workers. Only the input that kills its worker may
+    # be recorded as failed, the others must be analysed, and the exit code is 4.
+    import glutesense.batch.run as run_mod
+
+    monkeypatch.setattr(run_mod, "process_one", _killing_item)
+    files = [str(p) for p in cohort[0]]
+    killer = tmp_path / "kill.csv"
+    shutil.copy(files[0], killer)
+    inputs = [files[0], files[1], str(killer), files[2], files[3]]
+    out = tmp_path / "out"
+    code = main(["batch", *inputs, "--out", str(out), "--scheduler", scheduler,
+                 "--workers", "2", "--json"])
+    assert code == 4
+    doc = json.loads(capsys.readouterr().out)
+    status = {Path(i["path"]).name: i["status"] for i in doc["items"]}
+    assert status.pop("kill.csv") == "failed", status
+    assert set(status.values()) <= {"done", "skipped"} and len(status) == 4, status
+    err = json.loads((out / "kill" / "error.json").read_text())["error"]
+    assert str(killer) in err and "worker process died" in err
+    table = pd.read_csv(out / "summary.csv")
+    assert (table["status"] == "done").sum() == 4
+    for f in cohort[0]:
+        assert json.loads((out / f.stem / "summary.json").read_text())["input"]["duration_s"]

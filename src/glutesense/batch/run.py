@@ -279,21 +279,65 @@ def _size(path: str) -> int:
 
 
 def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
-    import dask
-    from dask.callbacks import Callback
+    from concurrent.futures.process import BrokenProcessPool
 
     n_workers = int(workers or os.cpu_count() or 1) if scheduler != "sync" else 1
     order, chunk = plan(paths, n_workers)
+    results: dict[int, ItemResult] = {}
+    submitted: set[int] = set()
+    pending = order
+    while pending:
+        submitted.clear()
+        try:
+            _compute(paths, dirs, pending, scheduler, n_workers, chunk, results, submitted,
+                     progress)
+            break
+        except BrokenProcessPool:
+            # A worker died (the out-of-memory killer, a crash in a C library): the pool
+            # is gone, and with it the other workers' inputs in flight. Inputs handed out
+            # but not returned are run again one at a time, alone, so that the one that
+            # kills its worker is recorded as failed and the others are not; the rest
+            # go on on a fresh pool.
+            suspects = [i for i in pending if i in submitted and i not in results]
+            pending = [i for i in pending if i not in submitted]
+            log.warning("a batch worker died; running %d input(s) again one at a time",
+                        len(suspects))
+            for i in suspects:
+                try:
+                    _compute(paths, dirs, [i], scheduler, 1, 1, results, submitted, progress)
+                except BrokenProcessPool:
+                    results[i] = _worker_died(paths[i], dirs[i])
+                    if progress is not None:
+                        progress(results[i])
+    return [results[i] for i in range(len(paths))]
+
+
+def _compute(paths, dirs, indices, scheduler, n_workers, chunk, results, submitted,
+             progress) -> None:
+    """Run ``process_one`` on ``paths[i]`` for *indices*, in that order, on a local scheduler.
+
+    Each input is added to *submitted* when it is handed to a worker and its
+    :class:`ItemResult` to *results* as soon as it is back, so that what was done
+    survives a pool that breaks later.
+    """
+    import dask
+    from dask.callbacks import Callback
+
     # Dask's local schedulers run independent tasks in descending key order: the first
-    # input in *order* gets the highest key.
-    tasks = [dask.delayed(process_one, pure=False)(
-        paths[i], dirs[i], dask_key_name=f"glutesense-item-{len(order) - 1 - rank:06d}")
-        for rank, i in enumerate(order)]
+    # input in *indices* gets the highest key.
+    keys = {f"glutesense-item-{len(indices) - 1 - rank:06d}": i for rank, i in enumerate(indices)}
+    tasks = [dask.delayed(process_one, pure=False)(paths[i], dirs[i], dask_key_name=key)
+             for key, i in keys.items()]
 
     class _Progress(Callback):
+        def _pretask(self, key, dsk, state):
+            submitted.add(keys[key])
+
         def _posttask(self, key, result, dsk, state, id):  # noqa: A002 - dask's signature
-            if progress is not None and isinstance(result, ItemResult):
-                progress(result)
+            if isinstance(result, ItemResult):
+                results[keys[key]] = result
+                if progress is not None:
+                    progress(result)
 
     kwargs: dict[str, Any] = {"scheduler": scheduler}
     if scheduler != "sync":
@@ -314,11 +358,16 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
     # Forked workers inherit the limit.
     limit = _one_blas_thread() if scheduler != "sync" else contextlib.nullcontext()
     with dask.config.set(config), _Progress(), limit:
-        done = dask.compute(*tasks, **kwargs)
-    results: list[ItemResult] = [None] * len(paths)  # type: ignore[list-item]
-    for i, res in zip(order, done):
-        results[i] = res
-    return results
+        dask.compute(*tasks, **kwargs)
+
+
+def _worker_died(path: str, out_dir: str) -> ItemResult:
+    """Record *path* as failed because the process analysing it died."""
+    reason = (f"{path}: the worker process died while analysing it (killed by the system, "
+              "e.g. for lack of memory, or a crash in a library)")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    _atomic_text(Path(out_dir) / "error.json", json.dumps({"path": str(path), "error": reason}))
+    return ItemResult(path, out_dir, "failed", reason)
 
 
 _WARMED = False
@@ -371,7 +420,7 @@ def _one_blas_thread():
 
 
 def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, KilledWorker, LocalCluster, as_completed
 
     cluster = None
     if scheduler == "local":
@@ -386,13 +435,29 @@ def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResu
     try:
         # Largest input first (see plan()): the scheduler starts tasks in submission order.
         order, _ = plan(paths, len(client.scheduler_info().get("workers", {})) or 1)
-        futures = [client.submit(process_one, paths[i], dirs[i], pure=False,
-                                 key=f"glutesense-item-{i}-{time.time_ns()}") for i in order]
+        def submit(i: int):
+            return client.submit(process_one, paths[i], dirs[i], pure=False,
+                                 key=f"glutesense-item-{i}-{time.time_ns()}")
+
+        futures = [submit(i) for i in order]
         index = {f.key: i for i, f in zip(order, futures)}
         results: list[ItemResult | None] = [None] * len(futures)
+        killed = []
         for fut in as_completed(futures):
-            res = fut.result()
-            results[index[fut.key]] = res
+            try:
+                results[index[fut.key]] = res = fut.result()
+            except KilledWorker:
+                # Its worker died each time it was tried, but so did any input queued on
+                # the same worker: try it again alone before calling it failed.
+                killed.append(index[fut.key])
+                continue
+            if progress is not None:
+                progress(res)
+        for i in killed:
+            try:
+                results[i] = res = submit(i).result()
+            except KilledWorker:
+                results[i] = res = _worker_died(paths[i], dirs[i])
             if progress is not None:
                 progress(res)
         return [r for r in results if r is not None]

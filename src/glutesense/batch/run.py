@@ -293,6 +293,8 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
                      progress)
             break
         except BrokenProcessPool:
+            if not submitted:                 # it broke before any input went out
+                raise
             # A worker died (the out-of-memory killer, a crash in a C library): the pool
             # is gone, and with it the other workers' inputs in flight. Inputs handed out
             # but not returned are run again one at a time, alone, so that the one that
@@ -435,6 +437,7 @@ def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResu
     try:
         # Largest input first (see plan()): the scheduler starts tasks in submission order.
         order, _ = plan(paths, len(client.scheduler_info().get("workers", {})) or 1)
+
         def submit(i: int):
             return client.submit(process_one, paths[i], dirs[i], pure=False,
                                  key=f"glutesense-item-{i}-{time.time_ns()}")

@@ -33,7 +33,7 @@ def batch_cmd(
     scheduler: str = typer.Option(
         None, "--scheduler",
         help="sync | threads | processes | local | tcp://HOST:PORT "
-             "(default: $DASK_SCHEDULER_ADDRESS, else threads)."),
+             "(default: $DASK_SCHEDULER_ADDRESS, else processes)."),
     workers: int = typer.Option(None, "--workers", min=1, help="Number of workers."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write DIR/cohort.html."),
     as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
@@ -45,7 +45,10 @@ def batch_cmd(
     from ..batch.cohort_report import write_cohort_report
     from ..batch.run import SCHEDULERS
 
-    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or "threads"
+    # processes: the analysis holds the GIL between numpy calls, so threads gave 2 workers
+    # only ~1.3 times the throughput of one, processes ~1.8 (benchmarks/batch_throughput.py);
+    # and forked from this warmed process they start in ~30 ms, a LocalCluster in ~2 s.
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or "processes"
     if scheduler not in SCHEDULERS and not scheduler.startswith("tcp://"):
         err.print(f"unknown scheduler {scheduler!r}: use sync, threads, processes, local or "
                   "tcp://HOST:PORT", markup=False)

@@ -8,6 +8,7 @@ from builders import synth
 
 from glutesense.detectors import preprocess as pp
 from glutesense.detectors import pulse
+from glutesense.recording import concatenate
 
 GRID = [(fs, seed, amp) for fs in (50, 100, 200) for seed in (1, 2) for amp in (0.03, 0.06)]
 
@@ -440,3 +441,32 @@ def test_flat_record_holds_no_rhythm(fs):
         acc = np.full((3, int(300 * fs)), level)
         found = pulse.detect(_prepared(acc, fs))
         assert not found.present and found.summary["heart_rate_bpm"] is None
+
+
+def test_a_vehicle_mask_covering_everything_is_the_strict_rule():
+    # vibration everywhere: the mask form must judge exactly as vehicle=True does
+    rec, _ = synth.make(120, 100, seed=51, hr_bpm=70, bcg_amp=0.03, vehicle_rms=0.5)
+    prep = pp.prepare(rec)
+    strict = pulse.detect(prep, vehicle=True)
+    masked = pulse.detect(prep, vehicle=np.ones(prep.acc.shape[1], dtype=bool))
+    assert masked.present == strict.present
+    assert masked.summary["heart_rate_bpm"] == strict.summary["heart_rate_bpm"]
+
+
+def test_heart_rate_before_a_car_ride_is_measured():
+    # A minute of rest with a clear BCG, then a minute under strong vehicle vibration that
+    # hides it. Judged as a whole under the vehicle rule (80 % of windows) there is no
+    # heart rate; told where the vehicle was, the minute of rest gives it.
+    rest, truth = synth.make(60, 100, seed=3, hr_bpm=72, bcg_amp=0.03)
+    car, _ = synth.make(60, 100, seed=51, hr_bpm=72, bcg_amp=0.0, vehicle_rms=0.5)
+    both = concatenate([rest, car.replace(t0=0.0)])
+    prep = pp.prepare(both)
+    where = np.zeros(prep.acc.shape[1], dtype=bool)
+    where[int(60 * prep.fs):] = True
+    assert not pulse.detect(prep, vehicle=True).present
+    f = pulse.detect(prep, vehicle=where)
+    assert f.present
+    beats = np.asarray(f.summary["beats_s"])
+    assert beats.size and beats.max() < 62.0                     # none in the car
+    hr_true = 60.0 / np.mean(np.diff(truth.beats_s))
+    assert abs(f.summary["heart_rate_bpm"] - hr_true) < 1.5

@@ -230,6 +230,25 @@ def _set_aside_for_vibration(found: dict[str, Finding]) -> dict[str, Finding]:
     return out
 
 
+def _vehicle_mask(prep: Prepared, vib: Finding) -> np.ndarray | bool:
+    """Where the vehicle vibration was (a flag per sample of *prep*), True, or False.
+
+    From the start of its first episode to the end of its last: between episodes the
+    vehicle still moves (a stop at the lights, a smooth stretch).
+    """
+    if not (vib.present and vib.summary.get("source") == "vehicle"):
+        return False
+    if not len(vib.events.onset):
+        return True
+    n = prep.acc.shape[1]
+    t0 = float(np.min(vib.events.onset))
+    t1 = float(np.max(np.asarray(vib.events.onset) + np.asarray(vib.events.duration)))
+    mask = np.zeros(n, dtype=bool)
+    mask[int(np.clip(round((t0 - prep.t0) * prep.fs), 0, n)):
+         int(np.clip(round((t1 - prep.t0) * prep.fs), 0, n))] = True
+    return mask if mask.any() else True
+
+
 def _analyze_chunk(sub: Recording, lo: float, hi: float, vib_mod) -> _Chunk:
     """Run preprocessing and every detector on one chunk; crop to its core [lo, hi)."""
     prep, info = preprocess(sub)
@@ -241,8 +260,7 @@ def _analyze_chunk(sub: Recording, lo: float, hi: float, vib_mod) -> _Chunk:
     lines = _lines(vib)
     music = (vib.summary.get("beat_bpm") if vib.present and vib.summary.get("source") == "music"
              else None)
-    pf = pulse.detect(prep, lines_hz=lines, music_bpm=music,
-                      vehicle=bool(vib.present and vib.summary.get("source") == "vehicle"))
+    pf = pulse.detect(prep, lines_hz=lines, music_bpm=music, vehicle=_vehicle_mask(prep, vib))
     beats = np.asarray(pf.summary["beats_s"]) if pf.present else None
     trans = twitch.find_transients(prep, beats_s=beats, lines_hz=lines, music_bpm=music)
     found = {"twitch": twitch.detect(prep, transients=trans),

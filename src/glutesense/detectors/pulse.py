@@ -32,7 +32,8 @@ Method
    may fall by 25–40 bpm in the first minute after exercise, so agreement is
    local, not with the whole recording's median); the pulse is present when at
    least half of the usable windows are (:data:`VEHICLE_MIN_FRACTION` under
-   vehicle vibration). Lags at a music beat found by the vibration stage and its
+   vehicle vibration; when it fills only part of the record and the rhythm does
+   not hold that well under it, its windows are set aside and the rest decide). Lags at a music beat found by the vibration stage and its
    multiples are no candidates (bass bursts imitate a heartbeat).
 5. Beats (all spacing rules use the local period, interpolated between the
    accepted windows): the median waveform around envelope peaks (≥ 0.6 periods
@@ -784,8 +785,28 @@ def _ncc(bp: np.ndarray, tmpl: np.ndarray, power: np.ndarray | None = None,
     return num
 
 
+def _outside_vehicle(starts, period, sqi, good, usable, where, w):
+    """Windows and usable samples after setting aside vehicle vibration that hides the rhythm.
+
+    A window is under the vibration when most of its *w* samples are in *where*.
+    When all are, the whole record is judged under :data:`VEHICLE_MIN_FRACTION`
+    (returned flag True); when some are and fewer than that fraction of them hold
+    the rhythm, they are dropped and the vibration's samples leave *usable*.
+    """
+    n = where.size
+    cs = np.r_[0, np.cumsum(where, dtype=np.int64)]
+    under = (cs[np.minimum(starts + w, n)] - cs[np.minimum(starts, n)]) > w // 2
+    if under.all() and under.size:
+        return starts, period, sqi, good, usable, True
+    if under.any() and good[under].mean() < VEHICLE_MIN_FRACTION:
+        keep = ~under
+        return (starts[keep], period[keep], sqi[keep], good[keep],
+                usable & ~where[:usable.size], False)
+    return starts, period, sqi, good, usable, False
+
+
 def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
-           music_bpm: float | None = None, vehicle: bool = False) -> Finding:
+           music_bpm: float | None = None, vehicle: bool | np.ndarray = False) -> Finding:
     """Find heartbeats and the heart rate in a prepared recording.
 
     Parameters
@@ -800,11 +821,15 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
         imitates a heartbeat, so periods at its beat and multiples
         (:data:`MUSIC_MULTIPLES`) are not taken for the heart's; a heart rate that
         coincides with the tempo is not measured.
-    vehicle : bool
-        Vehicle vibration was found: its broadband 1–20 Hz motion fills the BCG
-        band and gives chance rhythms in some windows, so the rhythm must hold in
+    vehicle : bool or ndarray of bool
+        Vehicle vibration was found (True), or where it was (one flag per sample of
+        *prepared*): its broadband 1–20 Hz motion fills the BCG band and gives
+        chance rhythms in some windows, so under it the rhythm must hold in
         :data:`VEHICLE_MIN_FRACTION` of the windows (not half) before a heart rate
-        is reported; otherwise it is "not measured" rather than wrong.
+        is reported; otherwise it is "not measured" rather than wrong. Given where,
+        windows mostly under the vibration where the rhythm does not hold that well
+        are set aside as voluntary movement is, and the rest decide by the usual
+        rule: the heart rate of the minutes before a car ride is still measured.
 
     Returns
     -------
@@ -836,6 +861,10 @@ def detect(prepared: Prepared, *, lines_hz: tuple[float, ...] = (),
         if best[5] >= 0.8:
             break
     bp, env, starts, period, sqi, frac, _, good, q, power, spectra = best
+    if isinstance(vehicle, np.ndarray):
+        starts, period, sqi, good, usable, vehicle = _outside_vehicle(
+            starts, period, sqi, good, usable, np.asarray(vehicle, dtype=bool), int(_WIN_S * fs))
+        frac = float(good.sum() / max(starts.size, 1))
     n_usable = starts.size
     if n_usable == 0 or frac < (VEHICLE_MIN_FRACTION if vehicle else MIN_FRACTION):
         conf = float(np.clip(1.0 - frac, 0.0, 1.0)) if n_usable else 0.0

@@ -38,7 +38,10 @@ The source is decided from features of the vibration frames:
   at lags of 1/3.3–1/0.6 s (36–200 bpm): beat-periodic bursts are *music*,
   unless they are weak, low-frequency and broadband, which is what a
   ballistocardiogram looks like (then the pulse detector explains them and no
-  vibration is reported);
+  vibration is reported). A record found to be music is checked again in blocks
+  of about 25 s: blocks that alone look like a ballistocardiogram (the strong
+  heartbeat after exercise, before a car ride) are left out and the source is
+  decided without them;
 * **lines** — narrowband peaks above the local spectral floor (running median
   over ±1.5 Hz); a line spectrum under a steady envelope whose strongest line
   is stable from frame to frame (or rises steadily: a run-up) is an
@@ -577,6 +580,56 @@ def _classify(feat: dict, beat_r: float, peaky: float, on_frac: float,
     return "other", 0.5 + 0.5 * min(1.0, -3 * margin)
 
 
+def _source(fr: _Frames, fs: float, length: int
+            ) -> tuple[str | None, float, dict, float | None, bool]:
+    """Source of the vibration frames of *fr* (:func:`_classify`), its confidence, the
+    spectral features, the beat frequency (Hz) and whether a line runs up."""
+    feat = _spectral_features(fr, fr.noise_psd, fs)
+    beat_r, beat_hz = _beat(fr, fs, length)
+    peaky = float(np.nanmedian(fr.peaky[fr.vib]))
+    on_frac, run_up = _line_tracking(fr, feat["dominant_hz"])
+    source, q_src = _classify(feat, beat_r, peaky, on_frac, run_up)
+    return source, q_src, feat, beat_hz, run_up
+
+
+#: Vibration frames per block when a record classified as music is checked block by block.
+_BODY_BLOCK_FRAMES = 4
+
+
+def _body_blocks(acc: np.ndarray, fs: float, vol: np.ndarray, length: int, fr: _Frames,
+                 band: tuple[float, float]) -> np.ndarray:
+    """Samples of the vibration frames that, block by block, are a heartbeat or body transients.
+
+    The source is named from all vibration frames together. A strong heartbeat (the
+    minutes after exercise) is beat-periodic: with a car ride in the same record, the
+    pooled frames looked like music, and the pulse detector then refused the heart
+    rate as the music's tempo (the ``glutesense demo`` recording, seeds 1–7). So a
+    record found to be music is checked in blocks of :data:`_BODY_BLOCK_FRAMES`
+    vibration frames (about 25 s at 100 Hz), each classified alone (episodes run into
+    each other, so blocks, not episodes); the samples of the blocks that look like a
+    ballistocardiogram or a train of body transients (:func:`_classify` gives None) are
+    returned, to be left out as voluntary movement is. A block too short to frame
+    (fewer than 3 frames) joins the one before it. Costs one more framing of the
+    vibration frames, and of the record when a block is left out.
+    """
+    n = acc.shape[1]
+    hop = length // 2
+    body = np.zeros(n, dtype=bool)
+    k = _BODY_BLOCK_FRAMES
+    for a, b in _runs(fr.vib):
+        cuts = list(range(a, b, k)) + [b]
+        if len(cuts) > 2 and cuts[-1] - cuts[-2] < 3:
+            del cuts[-2]                              # a short tail joins the last block
+        for c0, c1 in zip(cuts[:-1], cuts[1:]):
+            lo, hi = c0 * hop, min((c1 - 1) * hop + length, n)
+            if hi - lo < 2 * length:
+                continue
+            sub = _frames(acc[:, lo:hi], fs, vol[lo:hi], length, fr.noise_psd, band)
+            if np.count_nonzero(sub.vib) >= 2 and _source(sub, fs, length)[0] is None:
+                body[lo:hi] = True
+    return body
+
+
 @dataclasses.dataclass
 class _Iso:
     """Accumulated ISO 2631-1 sums over the non-voluntary samples."""
@@ -912,25 +965,25 @@ def detect(prepared: Prepared) -> Finding:
         summary = {**empty, "iso2631": _iso_summary(_iso(acc, fs, vol, max(1, n), cells=False), fs)}
         return Finding("vibration", False, 0.0, 0.0, summary, Annotations(), tuple(warnings))
 
-    fr = _frames(acc, fs, vol, length, noise_psd, band)
     hop = length // 2
-
+    fr = _frames(acc, fs, vol, length, noise_psd, band)
+    coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
+    source, q_src, feat, beat_hz, run_up = None, 0.0, None, None, False
+    if candidate:
+        source, q_src, feat, beat_hz, run_up = _source(fr, fs, length)
+        body = _body_blocks(acc, fs, vol, length, fr, band) if source == "music" else None
+        if body is not None and body.any():
+            # a heartbeat, not music, in part of the record: decide without that part
+            fr = _frames(acc, fs, vol | body, length, noise_psd, band)
+            coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
+            source, q_src, feat, beat_hz, run_up = (
+                _source(fr, fs, length) if candidate else (None, 0.0, None, None, False))
     n_use = int(fr.usable.sum())
     n_vib = int(fr.vib.sum())
-    coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
     snr_med = float(np.median(fr.snr[fr.vib])) if n_vib else (
         float(np.median(fr.snr[fr.usable])) if n_use else 0.0)
     snr_db = 10 * math.log10(snr_med) if snr_med > 0 else None
-
-    source, q_src, feat, beat_bpm, run_up = None, 0.0, None, None, False
-    if candidate:
-        feat = _spectral_features(fr, fr.noise_psd, fs)
-        beat_r, beat_hz = _beat(fr, fs, length)
-        peaky = float(np.nanmedian(fr.peaky[fr.vib]))
-        on_frac, run_up = _line_tracking(fr, feat["dominant_hz"])
-        source, q_src = _classify(feat, beat_r, peaky, on_frac, run_up)
-        if source == "music" and beat_hz is not None:
-            beat_bpm = 60.0 * beat_hz
+    beat_bpm = 60.0 * beat_hz if (source == "music" and beat_hz is not None) else None
     present = candidate and source is not None
     acc_iso = getattr(prepared, "acc_iso", None)
     acc_iso = acc if acc_iso is None else np.asarray(acc_iso, dtype=float)

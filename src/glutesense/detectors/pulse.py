@@ -33,8 +33,9 @@ Method
    local, not with the whole recording's median); the pulse is present when at
    least half of the usable windows are (:data:`VEHICLE_MIN_FRACTION` under
    vehicle vibration; when it fills only part of the record and the rhythm does
-   not hold that well under it, its windows are set aside and the rest decide). Lags at a music beat found by the vibration stage and its
-   multiples are no candidates (bass bursts imitate a heartbeat).
+   not hold that well under it, its windows are set aside and the rest decide).
+   Lags at a music beat found by the vibration stage and its multiples are no
+   candidates (bass bursts imitate a heartbeat).
 5. Beats (all spacing rules use the local period, interpolated between the
    accepted windows): the median waveform around envelope peaks (≥ 0.6 periods
    apart) is the beat template; beats are the peaks, ≥ 0.6 periods apart, of the

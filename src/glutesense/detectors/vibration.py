@@ -603,7 +603,7 @@ def _body_blocks(acc: np.ndarray, fs: float, vol: np.ndarray, length: int, fr: _
     The source is named from all vibration frames together. A strong heartbeat (the
     minutes after exercise) is beat-periodic: with a car ride in the same record, the
     pooled frames looked like music, and the pulse detector then refused the heart
-    rate as the music's tempo (the ``glutesense demo`` recording, seeds 1–7). So a
+    rate as the music's tempo (the ``glutesense demo`` recording, seeds 1–8). So a
     record found to be music is checked in blocks of :data:`_BODY_BLOCK_FRAMES`
     vibration frames (about 25 s at 100 Hz), each classified alone (episodes run into
     each other, so blocks, not episodes); the samples of the blocks that look like a

@@ -1,4 +1,4 @@
-"""Batch throughput: run_batch on three cohorts with 1 vs 2 workers.
+"""Batch throughput: run_batch on four cohorts with 1 vs 2 workers.
 
 The cohorts are synthetic canonical CSVs (``_common.synth_acc``, different seeds):
 48 ten-minute files (many short files), 12 one-hour files, 8 six-hour files (the
@@ -36,8 +36,8 @@ Machine ceilings, interleaved with the batch runs, with 1 and 2 processes:
 * numpy: 8 tasks of 12 zero-phase band-passes of 1 h × 3 axes each, one BLAS
   thread.
 
-Workers run with one BLAS thread each (``run_batch`` sets it, as distributed's
-nanny does).
+Workers run with one BLAS thread each (they set it themselves, as distributed's
+nanny does for its workers).
 
 Run: ``.venv/bin/python benchmarks/batch_throughput.py [--quick] [--scheduler local]``
 """
@@ -121,8 +121,7 @@ def bare(files: list[str], workers: int) -> float:
     waits. Its 2-vs-1 speed-up is what this machine gives this work at that moment;
     the batch's speed-up can only be lower by the scheduler's own costs.
     """
-    from glutesense._process import retain_freed_memory
-    from glutesense.batch.run import _warm_parent, plan, process_one
+    from glutesense.batch.run import _warm_parent, _worker_init, plan, process_one
 
     _warm_parent()
     order, _ = plan(files, workers)
@@ -141,7 +140,7 @@ def bare(files: list[str], workers: int) -> float:
             if pid == 0:                               # the child: work, then leave at once
                 code = 1
                 try:
-                    retain_freed_memory()
+                    _worker_init()                     # as a batch worker: 1 BLAS thread
                     ok = [process_one(f, f"{out}/{k}-{j}").status == "done"
                           for j, f in enumerate(share)]
                     code = 0 if all(ok) else 2

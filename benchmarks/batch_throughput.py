@@ -185,6 +185,10 @@ def run_set(files: list[str], label: str, repeat: int, scheduler: str | None = N
     note = None
     try:
         one_run(files[:2], 2, scheduler)  # warm-up: page cache, compiled bytecode
+        if scheduler == "processes":
+            from glutesense.batch.run import _warm_parent
+
+            _warm_parent()   # once per process, as a first run of 3+ files does itself
     except RuntimeError as exc:
         # First concurrent use in a fresh process can fail (threads: glutesense.io's lazy
         # format registry is filled by the first caller while the second reads it). Record

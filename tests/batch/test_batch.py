@@ -281,7 +281,7 @@ def test_only_forked_workers_are_warmed_and_retain_memory(cohort, tmp_path, monk
     monkeypatch.setattr(run_mod, "_warm_parent", lambda: warmed.append(os.getpid()))
     monkeypatch.setattr(proc, "retain_freed_memory",
                         lambda trim_mb=256: (retained / str(os.getpid())).touch() or True)
-    run_batch([str(p) for p in cohort[0]][:2], tmp_path / "out", scheduler=scheduler,
+    run_batch([str(p) for p in cohort[0]][:3], tmp_path / "out", scheduler=scheduler,
               workers=2)
     pids = {p.name for p in retained.iterdir()}
     if scheduler == "processes":
@@ -434,3 +434,39 @@ def test_cli_default_scheduler_is_processes_unless_an_address_is_set(cohort, tmp
     assert main(args) == 0
     assert main([*args, "--scheduler", "threads"]) == 0
     assert seen == ["processes", "tcp://127.0.0.1:1", "threads"]
+
+
+def test_a_rerun_skips_finished_inputs_without_starting_workers(cohort, tmp_path, monkeypatch):
+    # Finished inputs are skipped by the parent; a fully finished batch starts no
+    # scheduler, no warm-up and no worker, and still reports progress and collates.
+    import glutesense.batch.run as run_mod
+
+    files = [str(p) for p in cohort[0]][:2]
+    out = tmp_path / "out"
+    run_batch(files, out, scheduler="sync")
+    table = pd.read_parquet(out / "summary.parquet")
+
+    def boom(*_a, **_k):
+        raise AssertionError("no worker may start for finished inputs")
+
+    monkeypatch.setattr(run_mod, "_run_local", boom)
+    monkeypatch.setattr(run_mod, "_warm_parent", boom)
+    seen = []
+    res = run_batch(files, out, scheduler="processes", workers=2, progress=seen.append)
+    assert [i.status for i in res.items] == ["skipped", "skipped"]
+    assert [i.path for i in seen] == files
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"), table)
+
+
+def test_no_warm_up_when_no_worker_gets_a_second_input(cohort, tmp_path, monkeypatch):
+    # The warm-up before forking pays off only for a worker's second input; with one
+    # input per worker (a rerun retrying one failed file) it would only add its own time.
+    import glutesense.batch.run as run_mod
+
+    warmed = []
+    monkeypatch.setattr(run_mod, "_warm_parent", lambda: warmed.append(1))
+    files = [str(p) for p in cohort[0]]
+    run_batch(files[:2], tmp_path / "a", scheduler="processes", workers=2)
+    assert warmed == []
+    run_batch(files[:3], tmp_path / "b", scheduler="processes", workers=2)
+    assert warmed == [1]

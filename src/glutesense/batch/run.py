@@ -239,12 +239,28 @@ def run_batch(
     paths = [str(p) for p in inputs]
     dirs = [str(d) for d in output_dirs(paths, out)]
     if scheduler in ("sync", "threads", "processes"):
-        items = _run_local(paths, dirs, scheduler, workers, progress)
+        run = _run_local
     elif scheduler == "local" or scheduler.startswith("tcp://"):
-        items = _run_distributed(paths, dirs, scheduler, workers, progress)
+        run = _run_distributed
     else:
         raise ParameterError(f"unknown scheduler {scheduler!r}; use one of "
                              f"{', '.join(SCHEDULERS)} or tcp://HOST:PORT")
+    # Finished inputs are skipped here, before any worker is started: a rerun of a
+    # finished batch starts no scheduler at all (process_one checks again, for inputs
+    # finished by another run in the meantime).
+    items: list[ItemResult | None] = [None] * len(paths)
+    todo = []
+    for i, d in enumerate(dirs):
+        if (Path(d) / "summary.json").exists():
+            items[i] = ItemResult(paths[i], d, "skipped")
+            if progress is not None:
+                progress(items[i])
+        else:
+            todo.append(i)
+    if todo:
+        for i, res in zip(todo, run([paths[i] for i in todo], [dirs[i] for i in todo],
+                                    scheduler, workers, progress)):
+            items[i] = res
     collate(items, out)
     return BatchResult(tuple(items), str(out), time.perf_counter() - t0)
 
@@ -282,6 +298,7 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
     from concurrent.futures.process import BrokenProcessPool
 
     n_workers = int(workers or os.cpu_count() or 1) if scheduler != "sync" else 1
+    n_workers = max(1, min(n_workers, len(paths)))          # no idle workers to start
     order, chunk = plan(paths, n_workers)
     results: dict[int, ItemResult] = {}
     submitted: set[int] = set()
@@ -352,8 +369,10 @@ def _compute(paths, dirs, indices, scheduler, n_workers, chunk, results, submitt
         if sys.platform.startswith("linux"):
             # Fork workers from a parent that has already imported and warmed what they
             # use, so each worker does not pay it on its first input (spawn would start a
-            # fresh interpreter each).
-            _warm_parent()
+            # fresh interpreter each). When no worker gets a second input the warm-up
+            # saves nothing: the workers' own first-use costs run in parallel.
+            if len(indices) > n_workers:
+                _warm_parent()
             config["multiprocessing.context"] = "fork"
     # One BLAS thread per worker, as distributed's nanny does for its workers
     # (``distributed.nanny.pre-spawn-environ``): with N workers on N cores, OpenBLAS's own

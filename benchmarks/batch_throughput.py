@@ -36,8 +36,8 @@ Machine ceilings, interleaved with the batch runs, with 1 and 2 processes:
 * numpy: 8 tasks of 12 zero-phase band-passes of 1 h × 3 axes each, one BLAS
   thread.
 
-Workers run with one BLAS thread each (they set it themselves, as distributed's
-nanny does for its workers).
+Workers run with one BLAS thread each (``run_batch`` sets it, as distributed's
+nanny does for its workers; forked workers inherit it).
 
 Run: ``.venv/bin/python benchmarks/batch_throughput.py [--quick] [--scheduler local]``
 """
@@ -121,7 +121,8 @@ def bare(files: list[str], workers: int) -> float:
     waits. Its 2-vs-1 speed-up is what this machine gives this work at that moment;
     the batch's speed-up can only be lower by the scheduler's own costs.
     """
-    from glutesense.batch.run import _warm_parent, _worker_init, plan, process_one
+    from glutesense.batch.run import (_one_blas_thread, _warm_parent, _worker_init, plan,
+                                      process_one)
 
     _warm_parent()
     order, _ = plan(files, workers)
@@ -132,6 +133,7 @@ def bare(files: list[str], workers: int) -> float:
         shares[k].append(files[i])
         load[k] += os.stat(files[i]).st_size
     out = tempfile.mkdtemp(prefix="glutesense-bench-bare-")
+    limit = _one_blas_thread()                    # inherited by the children, as in a batch
     try:
         t0 = time.perf_counter()
         pids = []
@@ -153,6 +155,7 @@ def bare(files: list[str], workers: int) -> float:
             raise RuntimeError(f"bare worker processes failed: exit codes {codes}")
         return dt
     finally:
+        limit.restore_original_limits()
         shutil.rmtree(out, ignore_errors=True)
 
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..detectors import nerve, postural, pulse, twitch
+from ..detectors import nerve, postural, pulse, twitch, voluntary
 from ..detectors._base import Finding, Prepared
 from ..detectors.preprocess import PrepInfo, preprocess
 from ..recording import MECHANISMS, Annotations, Recording
@@ -240,12 +240,10 @@ def _vehicle_mask(prep: Prepared, vib: Finding) -> np.ndarray | bool:
         return False
     if not len(vib.events.onset):
         return True
-    n = prep.acc.shape[1]
     t0 = float(np.min(vib.events.onset))
     t1 = float(np.max(np.asarray(vib.events.onset) + np.asarray(vib.events.duration)))
-    mask = np.zeros(n, dtype=bool)
-    mask[int(np.clip(round((t0 - prep.t0) * prep.fs), 0, n)):
-         int(np.clip(round((t1 - prep.t0) * prep.fs), 0, n))] = True
+    mask = voluntary.intervals_to_mask([[t0 - prep.t0, t1 - prep.t0]], prep.acc.shape[1],
+                                       prep.fs)
     return mask if mask.any() else True
 
 

@@ -325,9 +325,7 @@ def _run_local(paths, dirs, scheduler, workers, progress) -> list[ItemResult]:
                 try:
                     _compute(paths, dirs, [i], scheduler, 1, 1, results, submitted, progress)
                 except BrokenProcessPool:
-                    results[i] = _worker_died(paths[i], dirs[i])
-                    if progress is not None:
-                        progress(results[i])
+                    results[i] = _worker_died(paths[i], dirs[i], progress)
     return [results[i] for i in range(len(paths))]
 
 
@@ -385,13 +383,16 @@ def _compute(paths, dirs, indices, scheduler, n_workers, chunk, results, submitt
         dask.compute(*tasks, **kwargs)
 
 
-def _worker_died(path: str, out_dir: str) -> ItemResult:
-    """Record *path* as failed because the process analysing it died."""
+def _worker_died(path: str, out_dir: str, progress) -> ItemResult:
+    """Record *path* as failed because the process analysing it died (and report it)."""
     reason = (f"{path}: the worker process died while analysing it (killed by the system, "
               "e.g. for lack of memory, or a crash in a library)")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     _atomic_text(Path(out_dir) / "error.json", json.dumps({"path": str(path), "error": reason}))
-    return ItemResult(path, out_dir, "failed", reason)
+    res = ItemResult(path, out_dir, "failed", reason)
+    if progress is not None:
+        progress(res)
+    return res
 
 
 _WARMED = False
@@ -489,10 +490,11 @@ def _run_distributed(paths, dirs, scheduler, workers, progress) -> list[ItemResu
             try:
                 results[i] = res = submit(i).result()
             except KilledWorker:
-                results[i] = res = _worker_died(paths[i], dirs[i])
+                results[i] = _worker_died(paths[i], dirs[i], progress)
+                continue
             if progress is not None:
                 progress(res)
-        return [r for r in results if r is not None]
+        return results          # every input has its result: one per future, in input order
     finally:
         client.close()
         if cluster is not None:

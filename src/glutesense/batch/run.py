@@ -340,11 +340,15 @@ def _compute(paths, dirs, indices, scheduler, n_workers, chunk, results, submitt
     import dask
     from dask.callbacks import Callback
 
+    # A plain task graph, one independent task per input, handed straight to the
+    # scheduler's ``get`` (Dask's documented graph specification): ``dask.delayed`` and
+    # ``dask.compute`` would first build and optimise an expression for it: the parent's
+    # CPU per run of 48 files went from 0.09 to 0.06 s without them, time a worker waits
+    # for when the workers fill the cores.
     # Dask's local schedulers run independent tasks in descending key order: the first
     # input in *indices* gets the highest key.
     keys = {f"glutesense-item-{len(indices) - 1 - rank:06d}": i for rank, i in enumerate(indices)}
-    tasks = [dask.delayed(process_one, pure=False)(paths[i], dirs[i], dask_key_name=key)
-             for key, i in keys.items()]
+    graph = {key: (process_one, paths[i], dirs[i]) for key, i in keys.items()}
 
     class _Progress(Callback):
         def _pretask(self, key, dsk, state):
@@ -356,11 +360,15 @@ def _compute(paths, dirs, indices, scheduler, n_workers, chunk, results, submitt
                 if progress is not None:
                     progress(result)
 
-    kwargs: dict[str, Any] = {"scheduler": scheduler}
-    if scheduler != "sync":
+    kwargs: dict[str, Any] = {}
+    if scheduler == "sync":
+        from dask.local import get_sync as get
+    elif scheduler == "threads":
+        from dask.threaded import get
         kwargs["num_workers"] = n_workers
-    if scheduler == "processes":
-        kwargs["chunksize"] = chunk
+    else:
+        from dask.multiprocessing import get
+        kwargs.update(num_workers=n_workers, chunksize=chunk, optimize_graph=False)
     config: dict[str, Any] = {}
     if scheduler == "processes":
         config["multiprocessing.initializer"] = _worker_init
@@ -380,7 +388,7 @@ def _compute(paths, dirs, indices, scheduler, n_workers, chunk, results, submitt
     # 12 one-hour files, 6 alternating runs each, 1.20 against 1.12 s with 2 workers.)
     limit = _one_blas_thread() if scheduler != "sync" else contextlib.nullcontext()
     with dask.config.set(config), _Progress(), limit:
-        dask.compute(*tasks, **kwargs)
+        get(graph, list(keys), **kwargs)
 
 
 def _worker_died(path: str, out_dir: str, progress) -> ItemResult:

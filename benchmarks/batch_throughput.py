@@ -8,8 +8,8 @@ count), and 19 files of mixed length in no particular order (1 × 4 h, 2 × 2 h,
 chunking of the work matter). Each goes through ``glutesense.batch.run_batch(inputs, out,
 scheduler="processes", workers=w)`` (read, analyse, write summary.json and
 features.parquet per file, collate) into a fresh output folder each time, with
-w = 1 and w = 2 interleaved (median of 5 repeats, 3 for the 6-h cohort; the row also
-shows each repeat's own ratio, which moves by about ±0.05 on this VM). Speed-up = time(1) /
+w = 1 and w = 2 interleaved (median of 5 repeats; the row also shows each repeat's
+own ratio, which moves by about ±0.05 on this VM). Speed-up = time(1) /
 time(2). Target ≥ 1.8×. Each run starts its worker processes afresh (as
 ``glutesense batch`` does), forked from a parent that has imported and warmed
 what they use; what is left is a fixed cost per run (forking, Dask, the collate
@@ -232,10 +232,10 @@ def run_set(files: list[str], label: str, repeat: int, scheduler: str | None = N
     # each repeat's own ratio (its 1- and 2-worker runs ran back to back): the noise
     pairs = sorted(a / b for a, b in zip(t1, t2))
     spread = f" (repeats {pairs[0]:.2f}–{pairs[-1]:.2f}×)" if len(pairs) > 1 else ""
-    machine_speedup = statistics.median(c1) / statistics.median(c2)
+    machine_speedup = statistics.median(c1) / statistics.median(c2) if c1 else float("nan")
     bare_speedup = statistics.median(b1) / statistics.median(b2) if b1 else None
     same = "" if bare_speedup is None else f"same work on bare processes {bare_speedup:.2f}×, "
-    numpy_speedup = statistics.median(n1) / statistics.median(n2)
+    numpy_speedup = statistics.median(n1) / statistics.median(n2) if n1 else float("nan")
     # Projection for 2 idle cores from the workers' CPU times: the second worker's extra CPU
     # is its start-up S (spawn + imports); the rest of the 1-worker CPU is the work W.
     cpu1, cpu2 = statistics.median(u1), statistics.median(u2)
@@ -269,17 +269,17 @@ def run_set(files: list[str], label: str, repeat: int, scheduler: str | None = N
 
 
 def run(quick: bool = False, profile: bool = False) -> list[dict]:
-    # The small cohorts take ~2 s a run and their ratio moves by ±0.05 from one repeat to
-    # the next on this shared VM (1.76× and 1.91× within a quarter of an hour on the same
-    # code): 5 repeats for them, 3 for the 6-h cohort (~25 s a repeat, steadier).
-    repeat, long_repeat = (2, 2) if quick else (5, 3)
+    # A repeat's ratio moves by ±0.05 from one repeat to the next on this shared VM
+    # (1.76× and 1.91× within a quarter of an hour on the same code; 1.68–1.88× on the
+    # 6-h cohort in one run): 5 repeats (the 6-h cohort adds ~60 s a repeat).
+    repeat = 2 if quick else 5
     # a cohort of many short files, and one of fewer long ones
     rows = [run_set(inputs(600.0, 4 * N_FILES), f"{4 * N_FILES} x 10-min", repeat),
             run_set(inputs(3600.0), f"{N_FILES} x 1-h", repeat),
-            run_set(inputs(21600.0, 8), "8 x 6-h", long_repeat),
+            run_set(inputs(21600.0, 8), "8 x 6-h", repeat),
             run_set(mixed_inputs(), "19 mixed-length (4 h to 10 min, 12 h in all)", repeat)]
     if SCHEDULER != "threads":   # context: one process, bound by the GIL between numpy calls
-        rows.append(run_set(inputs(600.0), f"{N_FILES} x 10-min", long_repeat, "threads",
+        rows.append(run_set(inputs(600.0), f"{N_FILES} x 10-min", min(repeat, 3), "threads",
                             target=False))
     return rows
 

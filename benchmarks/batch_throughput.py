@@ -13,9 +13,10 @@ own ratio, which moves by about ±0.05 on this VM). Speed-up = time(1) /
 time(2). Target ≥ 1.8×. Each run starts its worker processes afresh (as
 ``glutesense batch`` does), forked from a parent that has imported and warmed
 what they use; what is left is a fixed cost per run (forking, Dask, the collate
-step, and each worker's first input, which runs ~0.13 s slower than the next
-ones: its first touches of ~70 MB of memory, copies of the parent's pages or
-fresh ones, fault at ~7 µs a page on this VM), which is why the short-file
+step, and each worker's first input, which runs 0.05–0.13 s slower than the
+next ones: its first touches of ~70 MB of memory, copies of the parent's pages
+or fresh ones, fault at 2.4–7 µs a page on this VM, depending on the host),
+which is why the short-file
 cohort has 48 files. The sum of the per-item times
 (``ItemResult.seconds``) is recorded to separate the work from that cost. From
 the worker processes' CPU times (``RUSAGE_CHILDREN``) the row also projects the

@@ -123,6 +123,22 @@ def test_emg_stream_is_used():
     assert len(d["mechanisms"]["nerve"]["bursts"]) == len(truth.bursts)
 
 
+@pytest.mark.parametrize("emg_fs", [2000.0, 1000.0, None])
+def test_limits_name_the_emg_channel_read(emg_fs):
+    """The report says which sEMG rate the findings used, and the limits sentence
+    no longer claims that muscle electricity could not be recorded."""
+    from glutesense.reporting import limits_sentence
+
+    rec, _ = synth.make(60, 100, seed=9, twitch_rate_per_min=10, emg_fs=emg_fs)
+    d = analyze(rec).to_report_dict()
+    assert d["limits"]["emg_fs_hz"] == emg_fs
+    s = limits_sentence(d)
+    if emg_fs is None:
+        assert "cannot record muscle electricity" in s
+    else:
+        assert f"sEMG channel ({emg_fs:g} Hz)" in s and "cannot record muscle" not in s
+
+
 def test_vibration_stage_is_integrated():
     """Appliance lines are notched for the pulse; transients under machine or vehicle
     vibration are set aside, not called twitches."""

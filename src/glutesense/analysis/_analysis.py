@@ -41,7 +41,7 @@ import numpy as np
 
 from ..detectors import nerve, postural, pulse, twitch, voluntary
 from ..detectors._base import Finding, Prepared
-from ..detectors.preprocess import PrepInfo, preprocess
+from ..detectors.preprocess import PrepInfo, _emg_stream, preprocess
 from ..recording import MECHANISMS, Annotations, Recording
 from ._merge import crop_finding, empty_vibration, merge_findings
 
@@ -81,7 +81,8 @@ class Analysis:
         ``{"t0_s", "t1_s", "dominant"}`` per :data:`TIMELINE_S` window; ``dominant``
         is a mechanism, ``"voluntary"`` or None.
     limits : dict
-        ``max_frequency_hz`` (fs/2) and ``min_detectable_twitch_ms2``.
+        ``max_frequency_hz`` (fs/2), ``min_detectable_twitch_ms2`` and ``emg_fs_hz``
+        (the sEMG channel's rate when the detectors read one, else None).
     answers : dict or None
         Questionnaire answers passed in, for the triage step.
     """
@@ -378,8 +379,11 @@ def analyze(recording: Recording, *, answers: Mapping[str, Any] | None = None) -
         "warnings": warnings,
         "orientation_changes": [c for ch in chunks for c in ch.info.orientation_changes],
     }
+    # the sEMG channel, if the detectors read one (too short a stream is ignored by them)
+    emg = _emg_stream(rec) if "emg" in findings["twitch"].summary else None
     limits = {"max_frequency_hz": rec.fs / 2.0,
-              "min_detectable_twitch_ms2": round(float(np.median(mins)), 5) if mins else None}
+              "min_detectable_twitch_ms2": round(float(np.median(mins)), 5) if mins else None,
+              "emg_fs_hz": None if emg is None else float(emg.fs)}
     return Analysis(
         input=inp, findings=findings, shares=shares, unexplained_share=unexplained,
         voluntary=_merge_intervals([v for c in chunks for v in c.info.voluntary]),

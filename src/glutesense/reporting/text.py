@@ -115,8 +115,12 @@ def limits_sentence(report: dict[str, Any]) -> str:
         parts.append(f"twitches weaker than {lim['min_detectable_twitch_ms2']:.3f} m/s²")
     if lim.get("max_frequency_hz") is not None:
         parts.append(f"shaking faster than {lim['max_frequency_hz']:.0f} times per second")
+    if lim.get("emg_fs_hz"):
+        emg = (f"Its sEMG channel ({lim['emg_fs_hz']:g} Hz) records the muscle's own electrical "
+               "activity, which the twitch and nerve findings use as well as the movement.")
+    else:
+        emg = ("A phone or motion sensor cannot record muscle electricity (EMG), so it sees "
+               "twitches only through the skin's movement.")
     if not parts:
-        return "The limits of this sensor are not known."
-    return ("This recording cannot show " + " or ".join(parts) +
-            ". A phone cannot record muscle electricity (EMG), so it sees twitches only "
-            "through the skin's movement.")
+        return "The limits of this sensor are not known. " + emg
+    return "This recording cannot show " + " or ".join(parts) + ". " + emg

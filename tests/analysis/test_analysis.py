@@ -121,6 +121,11 @@ def test_emg_stream_is_used():
     synth.assert_report_schema(d)
     assert d["mechanisms"]["twitch"]["emg"]["n_potentials"] == truth.twitch_s.size
     assert len(d["mechanisms"]["nerve"]["bursts"]) == len(truth.bursts)
+    # the plain summary says what the sEMG counted, not only the movement's count
+    from glutesense.reporting import summary_sentences
+
+    n = truth.twitch_s.size
+    assert any(f"(sEMG) shows {n} twitch potential" in x for x in summary_sentences(d))
 
 
 @pytest.mark.parametrize("emg_fs", [2000.0, 1000.0, None])

@@ -44,8 +44,16 @@ def mechanism_sentence(key: str, blk: dict[str, Any]) -> str | None:
         rate = blk.get("rate_per_min") or 0.0
         pattern = {"sporadic": "now and then", "clustered": "in clusters",
                    "continuous": "almost all the time"}.get(blk.get("pattern"), "")
-        return (f"We found {n} small twitch{'es' if n != 1 else ''} ({rate:.1f} per minute), "
-                f"coming {pattern}.").replace(", coming .", ".")
+        emg = blk.get("emg") or {}
+        where = " in the movement" if emg else ""
+        s = (f"We found {n} small twitch{'es' if n != 1 else ''}{where} ({rate:.1f} per minute), "
+             f"coming {pattern}.").replace(", coming .", ".")
+        if emg.get("n_potentials"):     # the sEMG's own count: it can see what the skin hides
+            k = emg["n_potentials"]
+            s += (f" The muscle's electrical signal (sEMG) shows {k} twitch "
+                  f"potential{'s' if k != 1 else ''} ({emg.get('rate_per_min') or 0.0:.1f} "
+                  "per minute).")
+        return s
     if key == "nerve":
         n = len(blk.get("bursts") or [])
         return (f"We found {n} burst{'s' if n != 1 else ''} of grouped twitches, the kind an "

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..detectors import nerve, postural, pulse, twitch, voluntary
 from ..detectors._base import Finding, Prepared
-from ..detectors.preprocess import PrepInfo, _emg_stream, preprocess
+from ..detectors.preprocess import PrepInfo, emg_stream, preprocess
 from ..recording import MECHANISMS, Annotations, Recording
 from ._merge import crop_finding, empty_vibration, merge_findings
 
@@ -380,7 +380,7 @@ def analyze(recording: Recording, *, answers: Mapping[str, Any] | None = None) -
         "orientation_changes": [c for ch in chunks for c in ch.info.orientation_changes],
     }
     # the sEMG channel, if the detectors read one (too short a stream is ignored by them)
-    emg = _emg_stream(rec) if "emg" in findings["twitch"].summary else None
+    emg = emg_stream(rec) if "emg" in findings["twitch"].summary else None
     limits = {"max_frequency_hz": rec.fs / 2.0,
               "min_detectable_twitch_ms2": round(float(np.median(mins)), 5) if mins else None,
               "emg_fs_hz": None if emg is None else float(emg.fs)}

@@ -161,8 +161,14 @@ def process_one(path: str, out_dir: str, *, answers: dict[str, Any] | None = Non
     except Exception as exc:  # noqa: BLE001 - one bad input must not stop a cohort
         reason = f"internal error ({type(exc).__name__}): {exc}"
         (out / "traceback.txt").write_text(traceback.format_exc(), encoding="utf-8")
-    _atomic_text(out / "error.json", json.dumps({"path": str(path), "error": reason}))
-    return ItemResult(path, out_dir, "failed", reason, time.perf_counter() - t_start)
+    return _failed(path, out_dir, reason, time.perf_counter() - t_start)
+
+
+def _failed(path: str, out_dir: str, reason: str, seconds: float = 0.0) -> ItemResult:
+    """Record *path* as failed in ``out_dir/error.json`` (with its reason)."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    _atomic_text(Path(out_dir) / "error.json", json.dumps({"path": str(path), "error": reason}))
+    return ItemResult(path, out_dir, "failed", reason, seconds)
 
 
 def _summary_row(item: ItemResult) -> dict[str, Any]:
@@ -395,9 +401,7 @@ def _worker_died(path: str, out_dir: str, progress) -> ItemResult:
     """Record *path* as failed because the process analysing it died (and report it)."""
     reason = (f"{path}: the worker process died while analysing it (killed by the system, "
               "e.g. for lack of memory, or a crash in a library)")
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    _atomic_text(Path(out_dir) / "error.json", json.dumps({"path": str(path), "error": reason}))
-    res = ItemResult(path, out_dir, "failed", reason)
+    res = _failed(path, out_dir, reason)
     if progress is not None:
         progress(res)
     return res

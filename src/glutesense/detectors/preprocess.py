@@ -49,7 +49,7 @@ from ..units import G0
 from . import voluntary as _vol
 from ._base import Prepared, _median, _quantile
 
-__all__ = ["prepare", "preprocess", "PrepInfo", "ORIENTATION_JUMP_DEG", "MIN_FS_TWITCH_HZ",
+__all__ = ["prepare", "preprocess", "emg_stream", "PrepInfo", "ORIENTATION_JUMP_DEG", "MIN_FS_TWITCH_HZ",
            "MIN_FS_APPLIANCE_HZ", "robust_sigma", "bandpass", "notch_lines", "butter_sos"]
 
 #: A persistent turn of the gravity direction larger than this is an orientation change.
@@ -337,7 +337,8 @@ def _acc_channels(rec: Recording) -> tuple[np.ndarray, tuple[str, ...], list[str
     return np.zeros((3, 0)), (), ["no acceleration channels: only the EMG can be analysed"]
 
 
-def _emg_stream(rec: Recording) -> Recording | None:
+def emg_stream(rec: Recording) -> Recording | None:
+    """The sEMG of *rec*: its ``emg`` stream, else its first EMG channel, else None."""
     if "emg" in rec.streams:
         return rec.streams["emg"]
     emg = rec.channels_of_type("emg")
@@ -367,7 +368,7 @@ def preprocess(recording: Recording) -> tuple[Prepared, PrepInfo]:
     rec = recording
     raw, names, warnings = _acc_channels(rec)
     fs = rec.fs
-    emg = _emg_stream(rec)
+    emg = emg_stream(rec)
     if raw.shape[1] == 0:
         n = int(round(rec.duration * 100.0))
         acc = np.zeros((3, n))

@@ -966,18 +966,20 @@ def detect(prepared: Prepared) -> Finding:
         return Finding("vibration", False, 0.0, 0.0, summary, Annotations(), tuple(warnings))
 
     hop = length // 2
-    fr = _frames(acc, fs, vol, length, noise_psd, band)
-    coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
-    source, q_src, feat, beat_hz, run_up = None, 0.0, None, None, False
-    if candidate:
-        source, q_src, feat, beat_hz, run_up = _source(fr, fs, length)
-        body = _body_blocks(acc, fs, vol, length, fr, band) if source == "music" else None
-        if body is not None and body.any():
-            # a heartbeat, not music, in part of the record: decide without that part
-            fr = _frames(acc, fs, vol | body, length, noise_psd, band)
-            coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
-            source, q_src, feat, beat_hz, run_up = (
-                _source(fr, fs, length) if candidate else (None, 0.0, None, None, False))
+
+    def decide(excluded: np.ndarray):
+        """Frames of the samples not *excluded*, whether they hold vibration, its source."""
+        fr = _frames(acc, fs, excluded, length, noise_psd, band)
+        coverage, longest_s, candidate = _presence(fr.usable, fr.vib, hop, fs)
+        src = _source(fr, fs, length) if candidate else (None, 0.0, None, None, False)
+        return (fr, coverage, longest_s, candidate, *src)
+
+    fr, coverage, longest_s, candidate, source, q_src, feat, beat_hz, run_up = decide(vol)
+    if source == "music":
+        body = _body_blocks(acc, fs, vol, length, fr, band)
+        if body.any():       # a heartbeat, not music, in part of the record: decide without it
+            fr, coverage, longest_s, candidate, source, q_src, feat, beat_hz, run_up = decide(
+                vol | body)
     n_use = int(fr.usable.sum())
     n_vib = int(fr.vib.sum())
     snr_med = float(np.median(fr.snr[fr.vib])) if n_vib else (
